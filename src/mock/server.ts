@@ -1,0 +1,313 @@
+import {
+	createServer,
+	type IncomingHttpHeaders,
+	type IncomingMessage,
+	type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type FaultKind, parseDirectives, seededRandom } from './faults.ts';
+
+export interface MockServerOptions {
+	/** Each answer waits a random time in [min, max] ms. Default [0, 0]. */
+	readonly latencyMs?: readonly [number, number];
+	/** Share of requests hit by a random fault from `faults`. Default 0. */
+	readonly faultRate?: number;
+	/** Faults drawn at random. Default: 500, 429, drop, garbage. */
+	readonly faults?: readonly FaultKind[];
+	/** Seed for latency and faults. Default 1. */
+	readonly seed?: number;
+	/** Advertised in x-ratelimit-* headers over a sliding minute; with `enforce`, exceeded with a 429. */
+	readonly rateLimits?: {
+		readonly rpm?: number;
+		readonly tpm?: number;
+		readonly enforce?: boolean;
+	};
+	/** The `retry-after-ms` sent with 429s and 5xx. Default 20. */
+	readonly retryAfterMs?: number;
+	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
+	readonly apiKey?: string;
+	readonly host?: string;
+}
+
+export interface ReceivedRequest {
+	/** performance.now() at arrival. */
+	readonly at: number;
+	readonly path: string;
+	readonly headers: IncomingHttpHeaders;
+	readonly body: Record<string, unknown>;
+	/** The prompt as the server sees it: the last user message, or the Responses `input`. */
+	readonly prompt: string;
+	/** What the server did: 'ok' or a fault kind. */
+	readonly outcome: string;
+}
+
+export interface MockServer {
+	readonly url: string;
+	readonly requests: readonly ReceivedRequest[];
+	/** Most requests in flight at once, as the server saw them. */
+	readonly maxInFlight: number;
+	close(): Promise<void>;
+}
+
+/**
+ * An OpenAI-compatible server on loopback that answers /chat/completions and /responses (with
+ * or without /v1) by echoing the prompt, with scripted or random faults. `--mock` runs it
+ * in-process; the tests and benchmarks drive the real CLI against it.
+ */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+	const random = seededRandom(options.seed ?? 1);
+	const [minLatency, maxLatency] = options.latencyMs ?? [0, 0];
+	const retryAfter = String(options.retryAfterMs ?? 20);
+	const attemptsByPrompt = new Map<string, number>();
+	const window: { at: number; tokens: number }[] = [];
+	const requests: ReceivedRequest[] = [];
+	const sockets = new Set<Socket>();
+	let inFlight = 0;
+	let maxInFlight = 0;
+
+	const handle = async (req: IncomingMessage, res: ServerResponse) => {
+		const at = performance.now();
+		const path = (req.url ?? '').replace(/^\/v1(?=\/)/, '');
+		const text = await readBody(req);
+		if (req.method !== 'POST' || (path !== '/chat/completions' && path !== '/responses')) {
+			return send(res, 404, {
+				error: {
+					message: `no route ${req.method} ${req.url}`,
+					type: 'invalid_request_error',
+					code: null,
+				},
+			});
+		}
+		let body: Record<string, unknown>;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			return send(res, 400, {
+				error: { message: 'body is not JSON', type: 'invalid_request_error', code: null },
+			});
+		}
+		const prompt = promptOf(body);
+		const directives = parseDirectives(prompt);
+		const attempt = (attemptsByPrompt.get(prompt) ?? 0) + 1;
+		attemptsByPrompt.set(prompt, attempt);
+		let fault: FaultKind | undefined;
+		if (directives.fault && attempt <= directives.fault.times) fault = directives.fault.kind;
+		else if (options.faultRate && random() < options.faultRate) {
+			const kinds = options.faults ?? ['500', '429', 'drop', 'garbage'];
+			fault = kinds[Math.floor(random() * kinds.length)];
+		}
+		const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+		if (options.apiKey !== undefined && bearer !== options.apiKey) fault = '401';
+		const tokens = Math.ceil(prompt.length / 4);
+		const limits = rateLimitHeaders(options.rateLimits, window, at, tokens);
+		if (limits.exceeded && !fault) fault = '429';
+		requests.push({ at, path, headers: req.headers, body, prompt, outcome: fault ?? 'ok' });
+
+		inFlight++;
+		maxInFlight = Math.max(maxInFlight, inFlight);
+		res.on('close', () => inFlight--);
+		const latency = directives.delayMs ?? minLatency + random() * (maxLatency - minLatency);
+		if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+		for (const [name, value] of Object.entries(limits.headers)) res.setHeader(name, value);
+
+		switch (fault) {
+			case undefined:
+				return send(
+					res,
+					200,
+					path === '/responses'
+						? responsesBody(body, prompt, tokens)
+						: chatBody(body, prompt, tokens),
+				);
+			case 'drop':
+				return req.socket.destroy();
+			case 'hang':
+				return;
+			case 'garbage':
+				res.writeHead(200, { 'content-type': 'application/json' });
+				return res.end('{"choices": [{"message": {"content": "tru');
+			case '429':
+				res.setHeader('retry-after-ms', retryAfter);
+				return send(
+					res,
+					429,
+					apiError('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'),
+				);
+			case 'quota':
+				return send(
+					res,
+					429,
+					apiError(
+						'You exceeded your current quota, please check your plan and billing details.',
+						'insufficient_quota',
+						'insufficient_quota',
+					),
+				);
+			case '500':
+			case '503':
+				res.setHeader('retry-after-ms', retryAfter);
+				return send(
+					res,
+					Number(fault),
+					apiError('The server had an error while processing your request.', 'server_error', null),
+				);
+			case '401':
+				return send(
+					res,
+					401,
+					apiError(
+						`Incorrect API key provided: ${bearer}.`,
+						'invalid_request_error',
+						'invalid_api_key',
+					),
+				);
+			case '403':
+				return send(
+					res,
+					403,
+					apiError(
+						'You are not allowed to use this model.',
+						'invalid_request_error',
+						'model_not_allowed',
+					),
+				);
+			case '404':
+				return send(
+					res,
+					404,
+					apiError(
+						`The model ${String(body.model)} does not exist.`,
+						'invalid_request_error',
+						'model_not_found',
+					),
+				);
+			default:
+				return send(
+					res,
+					400,
+					apiError('Invalid request (scripted).', 'invalid_request_error', 'invalid_value'),
+				);
+		}
+	};
+
+	const server = createServer((req, res) => {
+		handle(req, res).catch((error: unknown) =>
+			send(res, 500, apiError(String(error), 'server_error', null)),
+		);
+	});
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
+		requests,
+		get maxInFlight() {
+			return maxInFlight;
+		},
+		close: () =>
+			new Promise<void>((resolve) => {
+				for (const socket of sockets) socket.destroy();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+function promptOf(body: Record<string, unknown>): string {
+	const input = body.messages ?? body.input;
+	if (typeof input === 'string') return input;
+	if (!Array.isArray(input)) return '';
+	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
+	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
+	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+function chatBody(body: Record<string, unknown>, prompt: string, tokens: number) {
+	return {
+		id: `chatcmpl-mock${Math.floor(Math.random() * 1e9)}`,
+		object: 'chat.completion',
+		created: Math.floor(Date.now() / 1000),
+		model: String(body.model ?? 'mock'),
+		choices: [
+			{
+				index: 0,
+				message: { role: 'assistant', content: prompt, refusal: null },
+				logprobs: null,
+				finish_reason: 'stop',
+			},
+		],
+		usage: { prompt_tokens: tokens, completion_tokens: tokens, total_tokens: 2 * tokens },
+	};
+}
+
+function responsesBody(body: Record<string, unknown>, prompt: string, tokens: number) {
+	return {
+		id: `resp_mock${Math.floor(Math.random() * 1e9)}`,
+		object: 'response',
+		created_at: Math.floor(Date.now() / 1000),
+		status: 'completed',
+		model: String(body.model ?? 'mock'),
+		output: [
+			{
+				type: 'message',
+				id: 'msg_mock',
+				status: 'completed',
+				role: 'assistant',
+				content: [{ type: 'output_text', text: prompt, annotations: [] }],
+			},
+		],
+		usage: { input_tokens: tokens, output_tokens: tokens, total_tokens: 2 * tokens },
+	};
+}
+
+function apiError(message: string, type: string, code: string | null) {
+	return { error: { message, type, param: null, code } };
+}
+
+/** OpenAI-style headers from a sliding one-minute window of what was accepted. */
+function rateLimitHeaders(
+	limits: MockServerOptions['rateLimits'],
+	window: { at: number; tokens: number }[],
+	now: number,
+	tokens: number,
+): { headers: Record<string, string>; exceeded: boolean } {
+	if (!limits) return { headers: {}, exceeded: false };
+	while (window.length > 0 && (window[0] as { at: number }).at <= now - 60_000) window.shift();
+	const used = window.length;
+	const usedTokens = window.reduce((sum, entry) => sum + entry.tokens, 0);
+	const exceeded =
+		limits.enforce === true &&
+		((limits.rpm !== undefined && used >= limits.rpm) ||
+			(limits.tpm !== undefined && usedTokens + tokens > limits.tpm));
+	if (!exceeded) window.push({ at: now, tokens });
+	const headers: Record<string, string> = {};
+	if (limits.rpm !== undefined) {
+		const remaining = Math.max(0, limits.rpm - window.length);
+		headers['x-ratelimit-limit-requests'] = String(limits.rpm);
+		headers['x-ratelimit-remaining-requests'] = String(remaining);
+		headers['x-ratelimit-reset-requests'] =
+			`${Math.ceil(((limits.rpm - remaining) * 60_000) / limits.rpm)}ms`;
+	}
+	if (limits.tpm !== undefined) {
+		const remaining = Math.max(0, limits.tpm - usedTokens - (exceeded ? 0 : tokens));
+		headers['x-ratelimit-limit-tokens'] = String(limits.tpm);
+		headers['x-ratelimit-remaining-tokens'] = String(remaining);
+		headers['x-ratelimit-reset-tokens'] =
+			`${Math.ceil(((limits.tpm - remaining) * 60_000) / limits.tpm)}ms`;
+	}
+	return { headers, exceeded };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+	if (res.headersSent || res.destroyed) return;
+	res.writeHead(status, { 'content-type': 'application/json' });
+	res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of req) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,41 @@
+import type { ChatMessage, PromptRecord } from '../input/records.ts';
+import type { Usage } from '../requests/response.ts';
+import type { ErrorInfo } from '../scheduling/retry.ts';
+
+/**
+ * One output record per input record, success or failure alike (failures have the same shape,
+ * with `response: null` and `error` set). The README's "Output" section documents each field;
+ * keep the two in step, since scripts parse this.
+ */
+export interface ResultRecord {
+	readonly index: number;
+	readonly id: string | number;
+	readonly file: string;
+	readonly line: number;
+	readonly input: string | readonly ChatMessage[];
+	readonly response: string | null;
+	readonly error: ErrorInfo | null;
+	readonly model: string | null;
+	readonly usage: Usage | null;
+	readonly finish_reason: string | null;
+	readonly attempts: number;
+	readonly latency_ms: number;
+}
+
+export function resultRecord(
+	record: PromptRecord,
+	input: ResultRecord['input'],
+	fields: Pick<
+		ResultRecord,
+		'response' | 'error' | 'model' | 'usage' | 'finish_reason' | 'attempts' | 'latency_ms'
+	>,
+): ResultRecord {
+	return {
+		index: record.index,
+		id: record.id ?? record.index,
+		file: record.file,
+		line: record.line,
+		input,
+		...fields,
+	};
+}

@@ -1,0 +1,132 @@
+import { InputError } from '../errors.ts';
+import { BATCH_URLS, type ChatMessage, type PromptRecord } from '../input/records.ts';
+import { compileTemplate, renderTemplate, type Template } from './template.ts';
+import { estimateTokens } from './tokens.ts';
+
+export type Api = 'chat' | 'responses';
+
+/** How every request is shaped. */
+export interface RequestOptions {
+	/** Default: `chat` (Chat Completions). */
+	readonly api: Api;
+	readonly model: string;
+	/** System prompt (`instructions` on the Responses API). */
+	readonly system?: string | undefined;
+	/** `{{input}}` is the prompt, `{{name}}` a JSONL record's field. */
+	readonly template?: string | undefined;
+	readonly temperature?: number | undefined;
+	readonly maxTokens?: number | undefined;
+	/** Ask for a JSON object response. */
+	readonly json?: boolean | undefined;
+	/** Extra body fields, merged last, so they override everything above. */
+	readonly params?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** One request, ready to send. Built once per record: nothing here is recomputed on retry. */
+export interface ApiRequest {
+	readonly api: Api;
+	readonly path: '/chat/completions' | '/responses';
+	readonly body: Readonly<Record<string, unknown>>;
+	/** What the record asked, for the output's `input` field. */
+	readonly input: string | readonly ChatMessage[];
+	readonly estimatedTokens: number;
+}
+
+const PATHS = { chat: '/chat/completions', responses: '/responses' } as const;
+
+/** Compiles the options once and returns the per-record builder. */
+export function requestBuilder(options: RequestOptions): (record: PromptRecord) => ApiRequest {
+	const template = options.template === undefined ? undefined : compileTemplate(options.template);
+	return (record) => {
+		const { payload } = record;
+		if (payload.kind === 'batch') {
+			const api = BATCH_URLS[payload.url] as Api;
+			const body = payload.body;
+			const input = (body.messages ?? body.input ?? '') as ApiRequest['input'];
+			return { api, path: PATHS[api], body, input, estimatedTokens: estimateTokens(body) };
+		}
+		const input = payload.kind === 'messages' ? payload.messages : promptText(record, template);
+		const body = shapeBody(options, input);
+		return {
+			api: options.api,
+			path: PATHS[options.api],
+			body,
+			input,
+			estimatedTokens: estimateTokens(body),
+		};
+	};
+}
+
+function promptText(record: PromptRecord, template: Template | undefined): string {
+	const { payload } = record;
+	if (payload.kind !== 'prompt' && payload.kind !== 'fields') throw new Error('unreachable');
+	const prompt = payload.kind === 'prompt' ? payload.prompt : undefined;
+	if (template === undefined) {
+		if (prompt !== undefined) return prompt;
+		throw new InputError(
+			record.file,
+			record.line,
+			'a JSON object without "prompt" or "messages"',
+			'pass --template to build the prompt from its fields, e.g. -t "Classify: {{text}}"',
+		);
+	}
+	const rendered = renderTemplate(template, (field) =>
+		field === 'input' ? prompt : payload.fields[field],
+	);
+	if ('missing' in rendered) {
+		const what =
+			rendered.missing === 'input' ? 'no "prompt" for {{input}}' : `no field "${rendered.missing}"`;
+		throw new InputError(
+			record.file,
+			record.line,
+			`record has ${what}, which the template uses`,
+			'add it to the record or change --template',
+		);
+	}
+	return rendered.text;
+}
+
+function shapeBody(
+	options: RequestOptions,
+	input: string | readonly ChatMessage[],
+): Record<string, unknown> {
+	const body: Record<string, unknown> = { model: options.model };
+	if (options.api === 'chat') {
+		const messages: unknown[] =
+			typeof input === 'string' ? [{ role: 'user', content: input }] : [...input];
+		if (options.system !== undefined && !messages.some(isInstruction)) {
+			messages.unshift({ role: 'system', content: options.system });
+		}
+		body.messages = messages;
+		if (options.maxTokens !== undefined) body.max_completion_tokens = options.maxTokens;
+		if (options.json) body.response_format = { type: 'json_object' };
+	} else {
+		body.input = input;
+		if (options.system !== undefined) body.instructions = options.system;
+		if (options.maxTokens !== undefined) body.max_output_tokens = options.maxTokens;
+		if (options.json) body.text = { format: { type: 'json_object' } };
+	}
+	if (options.temperature !== undefined) body.temperature = options.temperature;
+	return options.params ? mergeDeep(body, options.params) : body;
+}
+
+function isInstruction(message: unknown): boolean {
+	const role = (message as ChatMessage).role;
+	return role === 'system' || role === 'developer';
+}
+
+function mergeDeep(
+	target: Record<string, unknown>,
+	source: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+	for (const [key, value] of Object.entries(source)) {
+		const current = target[key];
+		target[key] =
+			isPlainObject(current) && isPlainObject(value) ? mergeDeep({ ...current }, value) : value;
+	}
+	return target;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

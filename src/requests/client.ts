@@ -1,0 +1,57 @@
+import OpenAI from 'openai';
+import type { Connection, Environment } from '../config.ts';
+import type { HeaderReader } from '../scheduling/ratelimit-headers.ts';
+import type { ApiRequest } from './build.ts';
+
+/** Sends one request, once. Throws the SDK's errors; retrying is the runner's job alone. */
+export type Transport = (
+	request: ApiRequest,
+	signal: AbortSignal,
+) => Promise<{ data: unknown; headers: HeaderReader }>;
+
+const LOG_LEVELS = new Set(['off', 'error', 'warn', 'info', 'debug']);
+
+/**
+ * A transport over the official SDK with its own retries off (`maxRetries: 0`): one retry layer,
+ * ours, so that backoff, the 429 pause and the attempt count are all in one place. Everything
+ * the SDK would read from process.env is passed explicitly, and its logger (OPENAI_LOG) writes
+ * through `log` to stderr instead of console (stdout).
+ */
+export function createTransport(
+	connection: Connection,
+	options: {
+		readonly timeoutMs: number;
+		readonly env: Environment;
+		readonly log: (line: string) => void;
+	},
+): Transport {
+	const level = options.env.OPENAI_LOG;
+	const write = (...args: unknown[]) =>
+		options.log(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
+	const client = new OpenAI({
+		apiKey: connection.apiKey,
+		baseURL: connection.baseURL ?? null,
+		organization: connection.organization ?? null,
+		project: connection.project ?? null,
+		adminAPIKey: null,
+		webhookSecret: null,
+		maxRetries: 0,
+		timeout: options.timeoutMs,
+		logger: { error: write, warn: write, info: write, debug: write },
+		logLevel: level && LOG_LEVELS.has(level) ? (level as OpenAI['logLevel']) : 'warn',
+	});
+	return async (request, signal) => {
+		const { data, response } = await client
+			.post(request.path, { body: request.body, signal })
+			.withResponse();
+		return { data, headers: response.headers };
+	};
+}
+
+function safeJson(value: unknown): string {
+	try {
+		return JSON.stringify(value) ?? String(value);
+	} catch {
+		return String(value);
+	}
+}
