@@ -274,7 +274,8 @@ function rateLimitHeaders(
 	tokens: number,
 ): { headers: Record<string, string>; exceeded: boolean } {
 	if (!limits) return { headers: {}, exceeded: false };
-	while (window.length > 0 && (window[0] as { at: number }).at <= now - 60_000) window.shift();
+	const span = limits.windowMs ?? 60_000;
+	while (window.length > 0 && (window[0] as { at: number }).at <= now - span) window.shift();
 	const used = window.length;
 	const usedTokens = window.reduce((sum, entry) => sum + entry.tokens, 0);
 	const exceeded =
@@ -288,14 +289,14 @@ function rateLimitHeaders(
 		headers['x-ratelimit-limit-requests'] = String(limits.rpm);
 		headers['x-ratelimit-remaining-requests'] = String(remaining);
 		headers['x-ratelimit-reset-requests'] =
-			`${Math.ceil(((limits.rpm - remaining) * 60_000) / limits.rpm)}ms`;
+			`${Math.ceil(((limits.rpm - remaining) * span) / limits.rpm)}ms`;
 	}
 	if (limits.tpm !== undefined) {
 		const remaining = Math.max(0, limits.tpm - usedTokens - (exceeded ? 0 : tokens));
 		headers['x-ratelimit-limit-tokens'] = String(limits.tpm);
 		headers['x-ratelimit-remaining-tokens'] = String(remaining);
 		headers['x-ratelimit-reset-tokens'] =
-			`${Math.ceil(((limits.tpm - remaining) * 60_000) / limits.tpm)}ms`;
+			`${Math.ceil(((limits.tpm - remaining) * span) / limits.tpm)}ms`;
 	}
 	return { headers, exceeded };
 }
