@@ -64,6 +64,7 @@ export class Reporter {
 			this.#spinner = ora({
 				stream,
 				text: progressText(stats),
+				color: this.#color.level > 0 ? 'cyan' : false,
 				discardStdin: false,
 				isEnabled: true,
 			}).start();
