@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { collectParam } from '../../src/cli.ts';
+import { redactor } from '../../src/config.ts';
+import { colorLevel } from '../../src/output/color.ts';
+import { formatDuration, progressText, Reporter } from '../../src/output/progress.ts';
+import type { ResultRecord } from '../../src/output/record.ts';
+import { formatEnd, formatRecord } from '../../src/output/write.ts';
+import { RunStats } from '../../src/scheduling/stats.ts';
+
+const ok: ResultRecord = {
+	index: 3,
+	id: 'a',
+	file: '-',
+	line: 3,
+	input: 'q',
+	response: 'line one\nline two',
+	error: null,
+	model: 'm',
+	usage: null,
+	finish_reason: 'stop',
+	attempts: 1,
+	latency_ms: 5,
+};
+const failed: ResultRecord = { ...ok, response: null, error: { status: 400, type: 't', code: null, message: 'bad' } };
+
+test('formatRecord: text, jsonl and the pieces of a json array', () => {
+	assert.equal(formatRecord(ok, 'text', true), '[3] line one\nline two\n');
+	assert.equal(formatRecord({ ...ok, response: 'ends\n' }, 'text', true), '[3] ends\n');
+	assert.equal(formatRecord(failed, 'text', false), '[3] ERROR: bad\n');
+	assert.equal(formatRecord(ok, 'jsonl', true), `${JSON.stringify(ok)}\n`);
+	const json = formatRecord(ok, 'json', true) + formatRecord(failed, 'json', false) + formatEnd('json', false);
+	assert.deepEqual(JSON.parse(json), [ok, failed]);
+	assert.equal(formatEnd('json', true), '[]\n');
+	assert.equal(formatEnd('text', true), '');
+});
+
+test('colorLevel: a TTY only; NO_COLOR and TERM=dumb turn it off; FORCE_COLOR overrides', () => {
+	const table: [boolean, Record<string, string>, number][] = [
+		[true, { TERM: 'xterm' }, 1],
+		[true, { TERM: 'xterm-256color' }, 2],
+		[true, { COLORTERM: 'truecolor' }, 3],
+		[false, { TERM: 'xterm' }, 0],
+		[true, { NO_COLOR: '1' }, 0],
+		[true, { NO_COLOR: '' }, 1],
+		[true, { TERM: 'dumb' }, 0],
+		[false, { FORCE_COLOR: '1' }, 1],
+		[true, { FORCE_COLOR: '0' }, 0],
+	];
+	for (const [isTTY, env, level] of table) assert.equal(colorLevel(isTTY, env), level, JSON.stringify([isTTY, env]));
+});
+
+test('progress text and durations', () => {
+	const stats = new RunStats(0);
+	stats.total = 100;
+	stats.ok = 20;
+	stats.failed = 5;
+	stats.inFlight = 8;
+	stats.promptTokens = 12_000;
+	stats.completionTokens = 345;
+	assert.equal(progressText(stats, 5000), '25/100 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens, ETA 15s');
+	stats.total = undefined;
+	assert.equal(progressText(stats, 5000), '25 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens');
+	assert.deepEqual([5, 75, 3725].map(formatDuration), ['5s', '1m15s', '1h02m']);
+});
+
+test('off a terminal, the reporter prints a plain progress line on each interval, and nothing when quiet', async () => {
+	for (const quiet of [false, true]) {
+		const stream = new PassThrough();
+		let text = '';
+		stream.on('data', (chunk) => {
+			text += chunk;
+		});
+		const reporter = new Reporter({ stream, env: {}, quiet, intervalMs: 10 });
+		const stats = new RunStats();
+		await reporter.start(stats);
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		reporter.stop();
+		reporter.summary(stats, 'done');
+		if (quiet) assert.equal(text, '');
+		else {
+			assert.match(text, /^promptbatch: 0 done, 0 failed, 0 in flight/);
+			assert.ok(text.split('\n').filter((l) => l.includes('in flight')).length >= 2);
+			assert.match(text, /promptbatch: done: 0 ok, 0 failed, 0 retries/);
+			assert.doesNotMatch(text, /\u001b/);
+		}
+	}
+});
+
+test('the reporter redacts secrets from every line', () => {
+	const stream = new PassThrough();
+	const reporter = new Reporter({ stream, env: {}, redact: redactor(['sk-secret-123']) });
+	reporter.log('bad key sk-secret-123 given');
+	assert.equal(stream.read().toString(), 'bad key [redacted] given\n');
+});
+
+test('-p key=value: JSON-typed values, strings otherwise, dots nest, repeats merge', () => {
+	let params = collectParam('top_p=0.5', undefined);
+	params = collectParam('stop=["\\n"]', params);
+	params = collectParam('user=alice', params);
+	params = collectParam('reasoning.effort=low', params);
+	params = collectParam('reasoning.summary=auto', params);
+	params = collectParam('flag=true', params);
+	assert.deepEqual(params, { top_p: 0.5, stop: ['\n'], user: 'alice', reasoning: { effort: 'low', summary: 'auto' }, flag: true });
+	assert.throws(() => collectParam('novalue', undefined), /expected key=value/);
+	assert.throws(() => collectParam('=x', undefined), /expected key=value/);
+});
