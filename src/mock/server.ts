@@ -16,11 +16,15 @@ export interface MockServerOptions {
 	readonly faults?: readonly FaultKind[];
 	/** Seed for latency and faults. Default 1. */
 	readonly seed?: number;
-	/** Advertised in x-ratelimit-* headers over a sliding minute; with `enforce`, exceeded with a 429. */
+	/**
+	 * Advertised in x-ratelimit-* headers over a sliding window (default a minute, as OpenAI's);
+	 * with `enforce`, a request over them gets a 429.
+	 */
 	readonly rateLimits?: {
 		readonly rpm?: number;
 		readonly tpm?: number;
 		readonly enforce?: boolean;
+		readonly windowMs?: number;
 	};
 	/** The `retry-after-ms` sent with 429s and 5xx. Default 20. */
 	readonly retryAfterMs?: number;

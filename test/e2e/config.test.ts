@@ -5,9 +5,15 @@ import { mockServer } from '../helpers/server.ts';
 
 test('a missing key is exit 2 with a line that says how to set it, and nothing is sent', async () => {
 	const server = await mockServer();
-	const result = await runCli(['--base-url', server.url], { input: 'hi\n', env: { OPENAI_API_KEY: undefined } });
+	const result = await runCli(['--base-url', server.url], {
+		input: 'hi\n',
+		env: { OPENAI_API_KEY: undefined },
+	});
 	assert.equal(result.code, 2);
-	assert.match(result.stderr, /^promptbatch: OPENAI_API_KEY is not set \(export OPENAI_API_KEY=sk-\.\.\. or put OPENAI_API_KEY=sk-\.\.\. in \.env/);
+	assert.match(
+		result.stderr,
+		/^promptbatch: OPENAI_API_KEY is not set \(export OPENAI_API_KEY=sk-\.\.\. or put OPENAI_API_KEY=sk-\.\.\. in \.env/,
+	);
 	assert.equal(result.stderr.trim().split('\n').length, 1);
 	assert.equal(result.stdout, '');
 	assert.equal(server.requests.length, 0);
@@ -16,7 +22,10 @@ test('a missing key is exit 2 with a line that says how to set it, and nothing i
 test('bad flag values are exit 2 with one line naming the flag, and nothing is sent', async () => {
 	const server = await mockServer();
 	const cases: [string[], RegExp][] = [
-		[['-c', '0'], /--concurrency <n>' argument '0' is invalid\. expected a whole number of at least 1/],
+		[
+			['-c', '0'],
+			/--concurrency <n>' argument '0' is invalid\. expected a whole number of at least 1/,
+		],
 		[['-c', 'many'], /--concurrency/],
 		[['--rpm', '-5'], /--rpm <n>' argument '-5' is invalid/],
 		[['--tpm', 'lots'], /--tpm/],
@@ -43,11 +52,18 @@ test('bad flag values are exit 2 with one line naming the flag, and nothing is s
 
 test('.env supplies the key and base URL, stays silent, and never overrides the environment', async () => {
 	const server = await mockServer();
-	const dir = withFiles({ '.env': `OPENAI_API_KEY=${SECRET_KEY}\nOPENAI_BASE_URL=${server.url}\nPROMPTBATCH_MODEL=from-dotenv\n` });
+	const dir = withFiles({
+		'.env': `OPENAI_API_KEY=${SECRET_KEY}\nOPENAI_BASE_URL=${server.url}\nPROMPTBATCH_MODEL=from-dotenv\n`,
+	});
 	const result = await runCli([], {
 		cwd: dir,
 		input: 'hello\n',
-		env: { OPENAI_API_KEY: undefined, DOTENV_CONFIG_DEBUG: 'true', DOTENV_CONFIG_QUIET: 'false', PROMPTBATCH_MODEL: 'from-env' },
+		env: {
+			OPENAI_API_KEY: undefined,
+			DOTENV_CONFIG_DEBUG: 'true',
+			DOTENV_CONFIG_QUIET: 'false',
+			PROMPTBATCH_MODEL: 'from-env',
+		},
 	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(result.stdout, '[1] hello\n');
@@ -69,7 +85,10 @@ test('flags beat the environment: --model over PROMPTBATCH_MODEL, --base-url ove
 
 test('OPENAI_ORG_ID and OPENAI_PROJECT_ID are sent as the SDK sends them', async () => {
 	const server = await mockServer();
-	const result = await runCli(['--base-url', server.url, '-q'], { input: 'x\n', env: { OPENAI_ORG_ID: 'org-1', OPENAI_PROJECT_ID: 'proj-1' } });
+	const result = await runCli(['--base-url', server.url, '-q'], {
+		input: 'x\n',
+		env: { OPENAI_ORG_ID: 'org-1', OPENAI_PROJECT_ID: 'proj-1' },
+	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(server.requests[0]?.headers['openai-organization'], 'org-1');
 	assert.equal(server.requests[0]?.headers['openai-project'], 'proj-1');

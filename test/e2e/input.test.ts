@@ -14,12 +14,27 @@ test('every JSONL kind: string, prompt object, fields with a template, chat mess
 		'{"custom_id": "b-2", "method": "POST", "url": "/v1/responses", "body": {"model": "gpt-resp", "input": "a responses line"}}',
 	];
 	const dir = withFiles({ 'in.jsonl': `${lines.join('\n')}\n` });
-	const result = await runCli(['--base-url', server.url, '-f', 'jsonl', '-q', '-t', '{{input}}{{text}} in {{lang}}', 'in.jsonl'], {
-		cwd: dir,
-	});
+	const result = await runCli(
+		[
+			'--base-url',
+			server.url,
+			'-f',
+			'jsonl',
+			'-q',
+			'-t',
+			'{{input}}{{text}} in {{lang}}',
+			'in.jsonl',
+		],
+		{
+			cwd: dir,
+		},
+	);
 	// The template needs {{text}} and {{lang}}, which the string record lacks: refused, nothing sent.
 	assert.equal(result.code, 2);
-	assert.match(result.stderr, /^promptbatch: in\.jsonl:1: record has no field "text", which the template uses/);
+	assert.match(
+		result.stderr,
+		/^promptbatch: in\.jsonl:1: record has no field "text", which the template uses/,
+	);
 	assert.equal(server.requests.length, 0);
 
 	const ok = await runCli(['--base-url', server.url, '-f', 'jsonl', '-q', 'in.jsonl'], {
@@ -49,7 +64,10 @@ test('every JSONL kind: string, prompt object, fields with a template, chat mess
 		max_tokens: 7,
 	});
 	assert.equal(bodies.get('a batch line')?.path, '/chat/completions');
-	assert.deepEqual(bodies.get('a responses line')?.body, { model: 'gpt-resp', input: 'a responses line' });
+	assert.deepEqual(bodies.get('a responses line')?.body, {
+		model: 'gpt-resp',
+		input: 'a responses line',
+	});
 	assert.equal(bodies.get('a responses line')?.path, '/responses');
 	assert.deepEqual(records[2]?.input, [
 		{ role: 'system', content: 'be terse' },
@@ -59,7 +77,9 @@ test('every JSONL kind: string, prompt object, fields with a template, chat mess
 
 test('template fields and the system prompt reach the server as written (Chat Completions)', async () => {
 	const server = await mockServer();
-	const dir = withFiles({ 'rows.jsonl': '{"text": "I love it", "n": 2}\n{"text": "meh", "n": {"k": 1}}\n' });
+	const dir = withFiles({
+		'rows.jsonl': '{"text": "I love it", "n": 2}\n{"text": "meh", "n": {"k": 1}}\n',
+	});
 	const result = await runCli(
 		[
 			'--base-url',
@@ -97,14 +117,31 @@ test('template fields and the system prompt reach the server as written (Chat Co
 		seed: 42,
 		metadata: { run: 'nightly' },
 	});
-	assert.equal((server.requests[1]?.body.messages as { content: string }[])[1]?.content, 'Classify ({"k":1}): meh');
+	assert.equal(
+		(server.requests[1]?.body.messages as { content: string }[] | undefined)?.[1]?.content,
+		'Classify ({"k":1}): meh',
+	);
 	assert.equal(server.requests[0]?.headers.authorization?.startsWith('Bearer sk-test-'), true);
 });
 
 test('the Responses API takes the system prompt as instructions and the prompt as input', async () => {
 	const server = await mockServer();
 	const result = await runCli(
-		['--base-url', server.url, '-q', '--api', 'responses', '-s', 'Be brief.', '-t', 'Q: {{input}}', '--max-tokens', '9', '-f', 'jsonl'],
+		[
+			'--base-url',
+			server.url,
+			'-q',
+			'--api',
+			'responses',
+			'-s',
+			'Be brief.',
+			'-t',
+			'Q: {{input}}',
+			'--max-tokens',
+			'9',
+			'-f',
+			'jsonl',
+		],
 		{ input: 'what is up\n' },
 	);
 	assert.equal(result.code, 0, result.stderr);
@@ -124,12 +161,36 @@ test('the Responses API takes the system prompt as instructions and the prompt a
 test('bad input is refused with file:line before any request is sent', async () => {
 	const server = await mockServer();
 	const cases: [string, string, RegExp][] = [
-		['bad.jsonl', '"ok"\n"ok too"\n{"prompt": "x",}\n', /^promptbatch: bad\.jsonl:3: invalid JSON: .*\(each line of a JSONL file/],
-		['shape.jsonl', '"ok"\n[1, 2]\n', /^promptbatch: shape\.jsonl:2: expected a JSON string or object, got an array/],
-		['fields.jsonl', '{"text": "no template"}\n', /^promptbatch: fields\.jsonl:1: a JSON object without "prompt" or "messages" \(pass --template/],
-		['dup.jsonl', '{"id": 1, "prompt": "a"}\n\n{"id": 1, "prompt": "b"}\n', /^promptbatch: dup\.jsonl:3: duplicate id 1 \(first at dup\.jsonl:1\)/],
-		['chat.jsonl', '{"messages": [{"content": "no role"}]}\n', /^promptbatch: chat\.jsonl:1: messages\[0\] needs a string "role"/],
-		['batch.jsonl', '{"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {}}\n', /^promptbatch: batch\.jsonl:1: unsupported "url" "\/v1\/embeddings" \(use one of/],
+		[
+			'bad.jsonl',
+			'"ok"\n"ok too"\n{"prompt": "x",}\n',
+			/^promptbatch: bad\.jsonl:3: invalid JSON: .*\(each line of a JSONL file/,
+		],
+		[
+			'shape.jsonl',
+			'"ok"\n[1, 2]\n',
+			/^promptbatch: shape\.jsonl:2: expected a JSON string or object, got an array/,
+		],
+		[
+			'fields.jsonl',
+			'{"text": "no template"}\n',
+			/^promptbatch: fields\.jsonl:1: a JSON object without "prompt" or "messages" \(pass --template/,
+		],
+		[
+			'dup.jsonl',
+			'{"id": 1, "prompt": "a"}\n\n{"id": 1, "prompt": "b"}\n',
+			/^promptbatch: dup\.jsonl:3: duplicate id 1 \(first at dup\.jsonl:1\)/,
+		],
+		[
+			'chat.jsonl',
+			'{"messages": [{"content": "no role"}]}\n',
+			/^promptbatch: chat\.jsonl:1: messages\[0\] needs a string "role"/,
+		],
+		[
+			'batch.jsonl',
+			'{"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {}}\n',
+			/^promptbatch: batch\.jsonl:1: unsupported "url" "\/v1\/embeddings" \(use one of/,
+		],
 	];
 	for (const [name, content, expected] of cases) {
 		// The bad file comes second: the good one before it must not be sent either.
@@ -148,7 +209,9 @@ test('bad input is refused with file:line before any request is sent', async () 
 
 test('bad input on stdin stops the run at that line with exit 2, after the records before it', async () => {
 	const server = await mockServer();
-	const result = await runCli(['--base-url', server.url, '--input-format', 'jsonl', '-q'], { input: '"a"\n"b"\nnot json\n"c"\n' });
+	const result = await runCli(['--base-url', server.url, '--input-format', 'jsonl', '-q'], {
+		input: '"a"\n"b"\nnot json\n"c"\n',
+	});
 	assert.equal(result.code, 2);
 	assert.match(result.stderr, /^promptbatch: -:3: invalid JSON/m);
 	assert.equal(result.stdout, '[1] a\n[2] b\n');
@@ -163,8 +226,20 @@ test('--dry-run prints the request bodies and sends nothing, with no key needed'
 	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.deepEqual(jsonLines(result.stdout), [
-		{ model: 'm1', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'one' }] },
-		{ model: 'm1', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'two' }] },
+		{
+			model: 'm1',
+			messages: [
+				{ role: 'system', content: 'sys' },
+				{ role: 'user', content: 'one' },
+			],
+		},
+		{
+			model: 'm1',
+			messages: [
+				{ role: 'system', content: 'sys' },
+				{ role: 'user', content: 'two' },
+			],
+		},
 	]);
 	assert.equal(server.requests.length, 0);
 });

@@ -11,7 +11,9 @@ test('text output is numbered and in input order whatever order answers come bac
 	const server = await mockServer();
 	// Within each batch of 8 in flight, earlier prompts answer later: completion order is reversed.
 	const make = (i: number) => `prompt ${i} [[delay:${(8 - (i % 8)) * 15}]]`;
-	const result = await runCli(['--base-url', server.url, '-c', '8', '-q'], { input: prompts(N, make) });
+	const result = await runCli(['--base-url', server.url, '-c', '8', '-q'], {
+		input: prompts(N, make),
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const expected = Array.from({ length: N }, (_, i) => `[${i + 1}] ${make(i + 1)}`).join('\n');
 	assert.equal(result.stdout, `${expected}\n`);
@@ -20,7 +22,9 @@ test('text output is numbered and in input order whatever order answers come bac
 
 test('jsonl output: one object a prompt, in order, with the documented fields', async () => {
 	const server = await mockServer({ latencyMs: [0, 60], seed: 3 });
-	const result = await runCli(['--base-url', server.url, '-f', 'jsonl', '-q', '-m', 'gpt-test'], { input: prompts(N) });
+	const result = await runCli(['--base-url', server.url, '-f', 'jsonl', '-q', '-m', 'gpt-test'], {
+		input: prompts(N),
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const records = jsonLines(result.stdout);
 	assert.deepEqual(
@@ -57,7 +61,9 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 
 test('json output is one array in input order', async () => {
 	const server = await mockServer({ latencyMs: [0, 60], seed: 5 });
-	const result = await runCli(['--base-url', server.url, '-f', 'json', '-q'], { input: prompts(N) });
+	const result = await runCli(['--base-url', server.url, '-f', 'json', '-q'], {
+		input: prompts(N),
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const records = JSON.parse(result.stdout) as { index: number; response: string }[];
 	assert.equal(records.length, N);
@@ -70,7 +76,10 @@ test('json output is one array in input order', async () => {
 test('files and stdin are read in the order given, numbered across all of them, blank lines skipped', async () => {
 	const server = await mockServer();
 	const dir = withFiles({ 'a.txt': 'a1\n\na2\n', 'b.txt': 'b1\r\nb2' });
-	const result = await runCli(['--base-url', server.url, '-f', 'jsonl', '-q', 'a.txt', '-', 'b.txt'], { cwd: dir, input: 's1\n' });
+	const result = await runCli(
+		['--base-url', server.url, '-f', 'jsonl', '-q', 'a.txt', '-', 'b.txt'],
+		{ cwd: dir, input: 's1\n' },
+	);
 	assert.equal(result.code, 0, result.stderr);
 	const records = jsonLines(result.stdout);
 	assert.deepEqual(
@@ -87,9 +96,12 @@ test('files and stdin are read in the order given, numbered across all of them, 
 
 test('NUL-separated input keeps multi-line prompts whole', async () => {
 	const server = await mockServer();
-	const result = await runCli(['--base-url', server.url, '--input-format', 'nul', '-f', 'jsonl', '-q'], {
-		input: 'first\nprompt\0second\0',
-	});
+	const result = await runCli(
+		['--base-url', server.url, '--input-format', 'nul', '-f', 'jsonl', '-q'],
+		{
+			input: 'first\nprompt\0second\0',
+		},
+	);
 	assert.equal(result.code, 0, result.stderr);
 	assert.deepEqual(
 		jsonLines(result.stdout).map((r) => [r.index, r.line, r.response]),
@@ -103,7 +115,10 @@ test('NUL-separated input keeps multi-line prompts whole', async () => {
 test('-o writes results to a file and leaves stdout empty', async () => {
 	const server = await mockServer();
 	const dir = withFiles({});
-	const result = await runCli(['--base-url', server.url, '-o', 'out.txt', '-q'], { cwd: dir, input: 'x\ny\n' });
+	const result = await runCli(['--base-url', server.url, '-o', 'out.txt', '-q'], {
+		cwd: dir,
+		input: 'x\ny\n',
+	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(result.stdout, '');
 	assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), '[1] x\n[2] y\n');
@@ -116,7 +131,9 @@ test('empty input: no requests, valid empty output in every format, exit 0', asy
 		['jsonl', ''],
 		['json', '[]\n'],
 	] as const) {
-		const result = await runCli(['--base-url', server.url, '-f', format, '-q'], { input: '\n  \n' });
+		const result = await runCli(['--base-url', server.url, '-f', format, '-q'], {
+			input: '\n  \n',
+		});
 		assert.equal(result.code, 0, result.stderr);
 		assert.equal(result.stdout, expected, format);
 	}
@@ -128,12 +145,18 @@ test('a summary goes to stderr, never stdout; off a terminal there is no spinner
 	const result = await runCli(['--base-url', server.url], { input: 'one\ntwo\n' });
 	assert.equal(result.code, 0);
 	assert.equal(result.stdout, '[1] one\n[2] two\n');
-	assert.match(result.stderr, /^promptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s\n$/);
+	assert.match(
+		result.stderr,
+		/^promptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s\n$/,
+	);
 	assert.doesNotMatch(result.stderr, /\u001b\[/, 'no colour or cursor codes off a TTY');
 });
 
 test('--mock runs the whole pipeline with no key and no server', async () => {
-	const result = await runCli(['--mock', '-q'], { input: 'hello\nworld\n', env: { OPENAI_API_KEY: undefined } });
+	const result = await runCli(['--mock', '-q'], {
+		input: 'hello\nworld\n',
+		env: { OPENAI_API_KEY: undefined },
+	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(result.stdout, '[1] hello\n[2] world\n');
 });

@@ -20,12 +20,17 @@ function gaps(server: { requests: readonly { at: number }[] }): number[] {
 test('--rpm spreads requests evenly instead of sending them at once', async () => {
 	const server = await mockServer();
 	// 600 rpm is one request every 100 ms; 12 prompts at concurrency 12 would otherwise all go at once.
-	const result = await runCli(['--base-url', server.url, '-c', '12', '--rpm', '600', '-q'], { input: prompts(12) });
+	const result = await runCli(['--base-url', server.url, '-c', '12', '--rpm', '600', '-q'], {
+		input: prompts(12),
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const observed = gaps(server);
 	// After at most one extra at the start (the limiter's small slack), every gap is about 100 ms.
 	const paced = observed.slice(1);
-	assert.ok(paced.every((gap) => gap >= 70), `gaps: ${observed.map(Math.round).join(', ')}`);
+	assert.ok(
+		paced.every((gap) => gap >= 70),
+		`gaps: ${observed.map(Math.round).join(', ')}`,
+	);
 	const span = (server.requests.at(-1)?.at ?? 0) - (server.requests[0]?.at ?? 0);
 	assert.ok(span >= 950, `12 requests at 600 rpm span at least ~1 s, got ${Math.round(span)} ms`);
 });
@@ -36,31 +41,44 @@ test('limits the server advertises in x-ratelimit-* headers pace the run without
 	assert.equal(result.code, 0, result.stderr);
 	// The first two go before any answer has told us the limit; after that, ~100 ms apart.
 	const later = gaps(server).slice(3);
-	assert.ok(later.every((gap) => gap >= 70), `gaps: ${gaps(server).map(Math.round).join(', ')}`);
+	assert.ok(
+		later.every((gap) => gap >= 70),
+		`gaps: ${gaps(server).map(Math.round).join(', ')}`,
+	);
 });
 
 test('a server that says nothing remains holds dispatch until its reset time', async () => {
 	// 3 requests a second; --rpm keeps us from adopting the limit as a pace, so only the pause acts.
 	const server = await mockServer({ rateLimits: { rpm: 3, windowMs: 1000 } });
-	const result = await runCli(['--base-url', server.url, '-c', '1', '--rpm', '100000', '-q'], { input: prompts(4) });
+	const result = await runCli(['--base-url', server.url, '-c', '1', '--rpm', '100000', '-q'], {
+		input: prompts(4),
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const observed = gaps(server);
 	// The third answer says 0 remaining, reset in ~1 s: the fourth request waits for it.
 	assert.ok((observed[2] ?? 0) >= 800, `gaps: ${observed.map(Math.round).join(', ')}`);
-	assert.ok(observed.slice(0, 2).every((gap) => gap < 500), `gaps: ${observed.map(Math.round).join(', ')}`);
+	assert.ok(
+		observed.slice(0, 2).every((gap) => gap < 500),
+		`gaps: ${observed.map(Math.round).join(', ')}`,
+	);
 });
 
 test('a 429 pauses the whole queue for its retry-after, not just the request that got it', async () => {
 	const server = await mockServer({ retryAfterMs: 400, latencyMs: [5, 5] });
 	const input = prompts(30, (i) => (i === 3 ? 'limited [[fault:429x1]]' : `prompt ${i}`));
-	const result = await runCli(['--base-url', server.url, '-c', '4', '-q', '-f', 'jsonl'], { input });
+	const result = await runCli(['--base-url', server.url, '-c', '4', '-q', '-f', 'jsonl'], {
+		input,
+	});
 	assert.equal(result.code, 0, result.stderr);
 	const limited = server.requests.find((r) => r.outcome === '429');
 	assert.ok(limited);
 	// Requests already on their way when the 429 came back may land just after it; none may start
 	// in the rest of the pause.
 	const during = server.requests.filter((r) => r.at > limited.at + 50 && r.at < limited.at + 390);
-	assert.deepEqual(during.map((r) => r.prompt), []);
+	assert.deepEqual(
+		during.map((r) => r.prompt),
+		[],
+	);
 	const records = jsonLines(result.stdout);
 	assert.equal(records.length, 30);
 	assert.equal(records[2]?.attempts, 2);

@@ -13,20 +13,27 @@ function inTerminal(command: string, env: Record<string, string> = {}) {
 		cwd: dir,
 		encoding: 'utf8',
 		timeout: 20_000,
-		env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OPENAI_API_KEY: SECRET_KEY, TERM: 'xterm-256color', ...env },
+		env: {
+			PATH: process.env.PATH ?? '',
+			HOME: process.env.HOME ?? '',
+			OPENAI_API_KEY: SECRET_KEY,
+			TERM: 'xterm-256color',
+			...env,
+		},
 	});
 	return { code: result.status, output: result.stdout, timedOut: result.error !== undefined };
 }
 
 /** The text without ANSI escape sequences. */
 function plain(text: string): string {
-	// biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point
 	return text.replace(/\u001b\[[?\d;]*[A-Za-z]/g, '');
 }
 
 const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
 
-test('with a terminal on stdin and no files, print help and exit 2 instead of waiting', { skip }, () => {
+test('with a terminal on stdin and no files, print help and exit 2 instead of waiting', {
+	skip,
+}, () => {
 	const { code, output } = inTerminal(cli);
 	assert.equal(code, 2);
 	assert.match(output, /Usage: promptbatch/);
@@ -50,7 +57,9 @@ test('NO_COLOR keeps the spinner but drops colour', { skip }, () => {
 	assert.doesNotMatch(output, /\u001b\[3\dm/);
 });
 
-test('TERM=dumb and a terminal of 0 columns get plain lines, never a spinner (ora would spin forever)', { skip }, () => {
+test('TERM=dumb and a terminal of 0 columns get plain lines, never a spinner (ora would spin forever)', {
+	skip,
+}, () => {
 	for (const [setup, env] of [
 		['stty cols 100;', { TERM: 'dumb' }],
 		['stty cols 0;', {}],

@@ -29,12 +29,20 @@ export interface CliOptions {
 
 /** Runs the built CLI as a user would: real process, real pipes. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-	const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OPENAI_API_KEY: SECRET_KEY };
+	const env: Record<string, string> = {
+		PATH: process.env.PATH ?? '',
+		HOME: process.env.HOME ?? '',
+		OPENAI_API_KEY: SECRET_KEY,
+	};
 	for (const [name, value] of Object.entries(options.env ?? {})) {
 		if (value === undefined) delete env[name];
 		else env[name] = value;
 	}
-	const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tempDir(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [BIN, ...args], {
+		cwd: options.cwd ?? tempDir(),
+		env,
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
 	let stdout = '';
 	let stderr = '';
 	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -71,5 +79,5 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 export function prompts(count: number, make = (i: number) => `prompt ${i}`): string {
-	return Array.from({ length: count }, (_, i) => make(i + 1)).join('\n') + '\n';
+	return `${Array.from({ length: count }, (_, i) => make(i + 1)).join('\n')}\n`;
 }

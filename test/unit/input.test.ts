@@ -8,7 +8,8 @@ import { type RawItem, splitItems } from '../../src/input/split.ts';
 
 async function split(chunks: string[], separator: '\n' | '\0'): Promise<RawItem[]> {
 	const items: RawItem[] = [];
-	for await (const item of splitItems(Readable.from(chunks.map((c) => Buffer.from(c))), separator)) items.push(item);
+	for await (const item of splitItems(Readable.from(chunks.map((c) => Buffer.from(c))), separator))
+		items.push(item);
 	return items;
 }
 
@@ -24,7 +25,11 @@ test('splitItems: lines, CRLF, blank lines skipped but counted, no final newline
 test('splitItems: a multi-byte character split across chunks stays whole', async () => {
 	const bytes = Buffer.from('héllo\n');
 	const items: RawItem[] = [];
-	for await (const item of splitItems(Readable.from([bytes.subarray(0, 2), bytes.subarray(2)]), '\n')) items.push(item);
+	for await (const item of splitItems(
+		Readable.from([bytes.subarray(0, 2), bytes.subarray(2)]),
+		'\n',
+	))
+		items.push(item);
 	assert.deepEqual(items, [{ text: 'héllo', line: 1 }]);
 });
 
@@ -45,22 +50,36 @@ test('formatFor: the flag wins, else .jsonl/.ndjson are JSONL, else lines', () =
 
 test('parseRecord: every JSONL shape, and ids', () => {
 	const parse = (text: string) => parseRecord({ text, line: 7 }, 'jsonl', 'in.jsonl');
-	assert.deepEqual(parse('"hi"'), { id: undefined, payload: { kind: 'prompt', prompt: 'hi', fields: {} } });
-	assert.deepEqual(parse('{"id": 9, "prompt": "p", "x": 1}').payload, { kind: 'prompt', prompt: 'p', fields: { id: 9, prompt: 'p', x: 1 } });
+	assert.deepEqual(parse('"hi"'), {
+		id: undefined,
+		payload: { kind: 'prompt', prompt: 'hi', fields: {} },
+	});
+	assert.deepEqual(parse('{"id": 9, "prompt": "p", "x": 1}').payload, {
+		kind: 'prompt',
+		prompt: 'p',
+		fields: { id: 9, prompt: 'p', x: 1 },
+	});
 	assert.equal(parse('{"id": 9, "prompt": "p"}').id, 9);
 	assert.equal(parse('{"custom_id": "c", "a": 1}').id, 'c');
 	assert.equal(parse('{"a": 1}').payload.kind, 'fields');
 	assert.equal(parse('{"messages": [{"role": "user", "content": "x"}]}').payload.kind, 'messages');
-	assert.deepEqual(parse('{"custom_id": "r1", "method": "POST", "url": "/v1/responses", "body": {"input": "x"}}').payload, {
-		kind: 'batch',
-		url: '/v1/responses',
-		body: { input: 'x' },
-	});
-	assert.deepEqual(parseRecord({ text: '{"not": "json here"}', line: 1 }, 'lines', 'a.txt').payload, {
-		kind: 'prompt',
-		prompt: '{"not": "json here"}',
-		fields: {},
-	});
+	assert.deepEqual(
+		parse('{"custom_id": "r1", "method": "POST", "url": "/v1/responses", "body": {"input": "x"}}')
+			.payload,
+		{
+			kind: 'batch',
+			url: '/v1/responses',
+			body: { input: 'x' },
+		},
+	);
+	assert.deepEqual(
+		parseRecord({ text: '{"not": "json here"}', line: 1 }, 'lines', 'a.txt').payload,
+		{
+			kind: 'prompt',
+			prompt: '{"not": "json here"}',
+			fields: {},
+		},
+	);
 });
 
 test('parseRecord: what is wrong, where, and how to fix it', () => {
@@ -72,14 +91,24 @@ test('parseRecord: what is wrong, where, and how to fix it', () => {
 		['{"id": {"a": 1}, "prompt": "x"}', /"id" must be a string or a number/],
 		['{"messages": []}', /"messages" must be a non-empty array/],
 		['{"messages": [{"role": "user"}]}', /messages\[0\] needs a string "role" and a "content"/],
-		['{"method": "POST", "url": "/v1/chat/completions", "body": {}}', /needs a non-empty string "custom_id"/],
-		['{"custom_id": "a", "method": "GET", "url": "/v1/chat/completions", "body": {}}', /needs "method": "POST", got "GET"/],
-		['{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": []}', /needs "body" to be a JSON object/],
+		[
+			'{"method": "POST", "url": "/v1/chat/completions", "body": {}}',
+			/needs a non-empty string "custom_id"/,
+		],
+		[
+			'{"custom_id": "a", "method": "GET", "url": "/v1/chat/completions", "body": {}}',
+			/needs "method": "POST", got "GET"/,
+		],
+		[
+			'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": []}',
+			/needs "body" to be a JSON object/,
+		],
 	];
 	for (const [text, expected] of table) {
 		assert.throws(
 			() => parseRecord({ text, line: 7 }, 'jsonl', 'in.jsonl'),
-			(error: unknown) => error instanceof InputError && expected.test(error.message) && error.line === 7,
+			(error: unknown) =>
+				error instanceof InputError && expected.test(error.message) && error.line === 7,
 			text,
 		);
 	}

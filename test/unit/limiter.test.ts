@@ -20,7 +20,9 @@ class FakeClock implements Clock {
 	async advance(until: number): Promise<void> {
 		await new Promise((resolve) => setImmediate(resolve));
 		for (;;) {
-			const due = [...this.#timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+			const due = [...this.#timers.entries()]
+				.filter(([, t]) => t.at <= until)
+				.sort((a, b) => a[1].at - b[1].at)[0];
 			if (!due) break;
 			this.#timers.delete(due[0]);
 			this.time = due[1].at;
@@ -33,7 +35,13 @@ class FakeClock implements Clock {
 }
 
 /** Acquires `count` slots of `tokens` each and records when each was granted. */
-function grants(limiter: Limiter, clock: FakeClock, count: number, tokens = 1, signal?: AbortSignal): number[] {
+function grants(
+	limiter: Limiter,
+	clock: FakeClock,
+	count: number,
+	tokens = 1,
+	signal?: AbortSignal,
+): number[] {
 	const times: number[] = [];
 	for (let i = 0; i < count; i++) {
 		limiter.acquire(tokens, signal).then(

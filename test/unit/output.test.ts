@@ -23,14 +23,19 @@ const ok: ResultRecord = {
 	attempts: 1,
 	latency_ms: 5,
 };
-const failed: ResultRecord = { ...ok, response: null, error: { status: 400, type: 't', code: null, message: 'bad' } };
+const failed: ResultRecord = {
+	...ok,
+	response: null,
+	error: { status: 400, type: 't', code: null, message: 'bad' },
+};
 
 test('formatRecord: text, jsonl and the pieces of a json array', () => {
 	assert.equal(formatRecord(ok, 'text', true), '[3] line one\nline two\n');
 	assert.equal(formatRecord({ ...ok, response: 'ends\n' }, 'text', true), '[3] ends\n');
 	assert.equal(formatRecord(failed, 'text', false), '[3] ERROR: bad\n');
 	assert.equal(formatRecord(ok, 'jsonl', true), `${JSON.stringify(ok)}\n`);
-	const json = formatRecord(ok, 'json', true) + formatRecord(failed, 'json', false) + formatEnd('json', false);
+	const json =
+		formatRecord(ok, 'json', true) + formatRecord(failed, 'json', false) + formatEnd('json', false);
 	assert.deepEqual(JSON.parse(json), [ok, failed]);
 	assert.equal(formatEnd('json', true), '[]\n');
 	assert.equal(formatEnd('text', true), '');
@@ -48,7 +53,8 @@ test('colorLevel: a TTY only; NO_COLOR and TERM=dumb turn it off; FORCE_COLOR ov
 		[false, { FORCE_COLOR: '1' }, 1],
 		[true, { FORCE_COLOR: '0' }, 0],
 	];
-	for (const [isTTY, env, level] of table) assert.equal(colorLevel(isTTY, env), level, JSON.stringify([isTTY, env]));
+	for (const [isTTY, env, level] of table)
+		assert.equal(colorLevel(isTTY, env), level, JSON.stringify([isTTY, env]));
 });
 
 test('progress text and durations', () => {
@@ -59,9 +65,15 @@ test('progress text and durations', () => {
 	stats.inFlight = 8;
 	stats.promptTokens = 12_000;
 	stats.completionTokens = 345;
-	assert.equal(progressText(stats, 5000), '25/100 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens, ETA 15s');
+	assert.equal(
+		progressText(stats, 5000),
+		'25/100 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens, ETA 15s',
+	);
 	stats.total = undefined;
-	assert.equal(progressText(stats, 5000), '25 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens');
+	assert.equal(
+		progressText(stats, 5000),
+		'25 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens',
+	);
 	assert.deepEqual([5, 75, 3725].map(formatDuration), ['5s', '1m15s', '1h02m']);
 });
 
@@ -102,7 +114,13 @@ test('-p key=value: JSON-typed values, strings otherwise, dots nest, repeats mer
 	params = collectParam('reasoning.effort=low', params);
 	params = collectParam('reasoning.summary=auto', params);
 	params = collectParam('flag=true', params);
-	assert.deepEqual(params, { top_p: 0.5, stop: ['\n'], user: 'alice', reasoning: { effort: 'low', summary: 'auto' }, flag: true });
+	assert.deepEqual(params, {
+		top_p: 0.5,
+		stop: ['\n'],
+		user: 'alice',
+		reasoning: { effort: 'low', summary: 'auto' },
+		flag: true,
+	});
 	assert.throws(() => collectParam('novalue', undefined), /expected key=value/);
 	assert.throws(() => collectParam('=x', undefined), /expected key=value/);
 });

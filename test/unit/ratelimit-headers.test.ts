@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDuration, readRateLimits, retryAfterMs } from '../../src/scheduling/ratelimit-headers.ts';
+import {
+	parseDuration,
+	readRateLimits,
+	retryAfterMs,
+} from '../../src/scheduling/ratelimit-headers.ts';
 
 test('parseDuration reads the reset durations OpenAI sends', () => {
 	const table: [string | null, number | undefined][] = [
@@ -41,6 +45,9 @@ test('retryAfterMs: retry-after-ms first, then retry-after in seconds or as a da
 	assert.equal(retryAfterMs(new Headers({ 'retry-after-ms': '42.5', 'retry-after': '9' })), 42.5);
 	assert.equal(retryAfterMs(new Headers({ 'retry-after': '3' })), 3000);
 	const now = Date.parse('2026-01-01T00:00:00Z');
-	assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now), 5000);
+	assert.equal(
+		retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now),
+		5000,
+	);
 	assert.equal(retryAfterMs(new Headers({})), undefined);
 });

@@ -12,7 +12,11 @@ import {
 import { MalformedResponseError } from '../../src/requests/response.ts';
 import { backoffDelay, classifyFailure } from '../../src/scheduling/retry.ts';
 
-const apiError = (status: number, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+const apiError = (
+	status: number,
+	body: Record<string, unknown> = {},
+	headers: Record<string, string> = {},
+) =>
 	APIError.generate(status, { error: { message: 'm', ...body } }, undefined, new Headers(headers));
 
 test('classifyFailure: what is retried, what fails the prompt, what ends the run', () => {
@@ -25,7 +29,12 @@ test('classifyFailure: what is retried, what fails the prompt, what ends the run
 		['409 conflict', apiError(409), 'retry', null],
 		['422 unprocessable', apiError(422), 'fail', null],
 		['429 rate limit', apiError(429, { code: 'rate_limit_exceeded' }), 'retry', 'RateLimitError'],
-		['429 insufficient_quota', apiError(429, { code: 'insufficient_quota', type: 'insufficient_quota' }), 'fatal', null],
+		[
+			'429 insufficient_quota',
+			apiError(429, { code: 'insufficient_quota', type: 'insufficient_quota' }),
+			'fatal',
+			null,
+		],
 		['429 billing limit', apiError(429, { code: 'billing_hard_limit_reached' }), 'fatal', null],
 		['500', apiError(500), 'retry', 'InternalServerError'],
 		['502', apiError(502), 'retry', null],
@@ -38,21 +47,42 @@ test('classifyFailure: what is retried, what fails the prompt, what ends the run
 	];
 	for (const [name, error, verdict, className] of table) {
 		assert.equal(classifyFailure(error).verdict, verdict, name);
-		if (className) assert.equal((error as Error).constructor.name, className, `${name} is the SDK's ${className}`);
+		if (className)
+			assert.equal(
+				(error as Error).constructor.name,
+				className,
+				`${name} is the SDK's ${className}`,
+			);
 	}
-	assert.ok(apiError(429) instanceof RateLimitError && apiError(401) instanceof AuthenticationError);
-	assert.ok(apiError(400) instanceof BadRequestError && apiError(500) instanceof InternalServerError);
+	assert.ok(
+		apiError(429) instanceof RateLimitError && apiError(401) instanceof AuthenticationError,
+	);
+	assert.ok(
+		apiError(400) instanceof BadRequestError && apiError(500) instanceof InternalServerError,
+	);
 });
 
 test('classifyFailure: error fields for the output record, rate-limit flag and the server hint', () => {
-	const limited = classifyFailure(apiError(429, { code: 'rate_limit_exceeded', type: 'requests' }, { 'retry-after-ms': '250' }));
-	assert.deepEqual(limited.error, { status: 429, type: 'requests', code: 'rate_limit_exceeded', message: '429 m' });
+	const limited = classifyFailure(
+		apiError(429, { code: 'rate_limit_exceeded', type: 'requests' }, { 'retry-after-ms': '250' }),
+	);
+	assert.deepEqual(limited.error, {
+		status: 429,
+		type: 'requests',
+		code: 'rate_limit_exceeded',
+		message: '429 m',
+	});
 	assert.equal(limited.rateLimited, true);
 	assert.equal(limited.waitMs, 250);
 	assert.equal(classifyFailure(apiError(503, {}, { 'retry-after': '2' })).waitMs, 2000);
 	assert.equal(classifyFailure(apiError(503, {}, { 'retry-after': '2' })).rateLimited, false);
 	// A 429 without retry-after falls back on the rate-limit reset headers.
-	assert.equal(classifyFailure(apiError(429, {}, { 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-reset-tokens': '6m0s' })).waitMs, 360_000);
+	assert.equal(
+		classifyFailure(
+			apiError(429, {}, { 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-reset-tokens': '6m0s' }),
+		).waitMs,
+		360_000,
+	);
 	assert.deepEqual(classifyFailure(new APIConnectionTimeoutError()).error, {
 		status: null,
 		type: 'timeout',

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { jsonLines, ROOT, runCli, withFiles } from '../helpers/cli.ts';
+
+// The official OpenAI spec sits beside the repository in the workplace, not in a user's clone.
+const SPEC = join(ROOT, '..', 'shared', 'openai-openapi', 'openapi.yaml');
+const STEADY = join(ROOT, 'node_modules', '.bin', 'steady');
+const skip = !existsSync(SPEC)
+	? `the OpenAI spec is not at ${SPEC} (it is only beside the workplace checkout)`
+	: !existsSync(STEADY)
+		? 'steady (@stdy/cli) is not installed'
+		: false;
+
+let steady: ChildProcess | undefined;
+let baseUrl = '';
+
+/** steady prints port 0 when given 0, so we pick a free port ourselves. */
+async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as { port: number };
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+before(async () => {
+	if (skip) return;
+	const port = await freePort();
+	steady = spawn(STEADY, ['-p', String(port), '--host', '127.0.0.1', '-q', SPEC], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let log = '';
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`steady did not start:\n${log}`)), 30_000);
+		const onData = (chunk: Buffer) => {
+			log += chunk;
+			if (log.includes('Ready to accept requests')) {
+				clearTimeout(timer);
+				resolve();
+			}
+		};
+		steady?.stdout?.on('data', onData);
+		steady?.stderr?.on('data', onData);
+		steady?.on('exit', (code) => reject(new Error(`steady exited with ${code}:\n${log}`)));
+	});
+	// The spec's server is https://api.openai.com/v1, so steady serves its paths at the root.
+	baseUrl = `http://127.0.0.1:${port}`;
+});
+
+after(() => {
+	steady?.kill();
+});
+
+/** Runs the CLI against steady and asserts that every request passed the spec's validation. */
+async function assertValid(
+	args: string[],
+	options: { input?: string; cwd?: string },
+	count: number,
+) {
+	const result = await runCli(
+		['--base-url', baseUrl, '-q', '-f', 'jsonl', '--retries', '0', ...args],
+		options,
+	);
+	const records = jsonLines(result.stdout);
+	for (const record of records)
+		assert.equal(record.error, null, `rejected by the spec: ${JSON.stringify(record.error)}`);
+	assert.equal(records.length, count);
+	assert.equal(result.code, 0, result.stderr);
+}
+
+test('Chat Completions requests, with every shaping option, are valid against the official spec', {
+	skip,
+}, async () => {
+	await assertValid(
+		[
+			'-s',
+			'You are terse.',
+			'-t',
+			'Answer: {{input}}',
+			'--temperature',
+			'0.3',
+			'--max-tokens',
+			'20',
+			'--json',
+			'-p',
+			'seed=7',
+			'-p',
+			'top_p=0.9',
+		],
+		{ input: 'What is 2+2? Reply in JSON.\nName a colour, in JSON.\n' },
+		2,
+	);
+});
+
+test('Responses API requests are valid against the official spec', { skip }, async () => {
+	await assertValid(
+		['--api', 'responses', '-s', 'Be brief.', '--max-tokens', '16', '--temperature', '1', '--json'],
+		{ input: 'Say hi in JSON.\n' },
+		1,
+	);
+});
+
+test('chat records and Batch API lines are valid against the official spec', { skip }, async () => {
+	const lines = [
+		'{"id": "m1", "messages": [{"role": "developer", "content": "Be kind."}, {"role": "user", "content": "Hello"}]}',
+		'{"custom_id": "b1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "2+2?"}], "max_completion_tokens": 5}}',
+		'{"custom_id": "b2", "method": "POST", "url": "/v1/responses", "body": {"model": "gpt-4o-mini", "input": "2+2?", "max_output_tokens": 16}}',
+	];
+	await assertValid(['in.jsonl'], { cwd: withFiles({ 'in.jsonl': `${lines.join('\n')}\n` }) }, 3);
+});
+
+test('a request that breaks the spec is caught (so the tests above can fail)', {
+	skip,
+}, async () => {
+	const result = await runCli(
+		['--base-url', baseUrl, '-q', '-f', 'jsonl', '--retries', '0', '-p', 'temperature="hot"'],
+		{ input: 'x\n' },
+	);
+	assert.equal(result.code, 1);
+	const [record] = jsonLines(result.stdout);
+	assert.equal((record?.error as { status: number } | undefined)?.status, 400);
+});
