@@ -27,26 +27,40 @@ async function freePort(): Promise<number> {
 	return port;
 }
 
+async function answers(port: number): Promise<boolean> {
+	try {
+		await fetch(`http://127.0.0.1:${port}/models`);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 before(async () => {
 	if (skip) return;
 	const port = await freePort();
-	steady = spawn(STEADY, ['-p', String(port), '--host', '127.0.0.1', '-q', SPEC], {
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	steady = spawn(
+		STEADY,
+		['-p', String(port), '--host', '127.0.0.1', '-q', '--log-format', 'text', SPEC],
+		{
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	let log = '';
-	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`steady did not start:\n${log}`)), 30_000);
-		const onData = (chunk: Buffer) => {
-			log += chunk;
-			if (log.includes('Ready to accept requests')) {
-				clearTimeout(timer);
-				resolve();
-			}
-		};
-		steady?.stdout?.on('data', onData);
-		steady?.stderr?.on('data', onData);
-		steady?.on('exit', (code) => reject(new Error(`steady exited with ${code}:\n${log}`)));
+	steady.stdout?.on('data', (chunk: Buffer) => {
+		log += chunk;
 	});
+	steady.stderr?.on('data', (chunk: Buffer) => {
+		log += chunk;
+	});
+	// Its log format changes under CI=true, so wait for the port to answer, not for a log line.
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		if (steady.exitCode !== null) throw new Error(`steady exited with ${steady.exitCode}:\n${log}`);
+		if (await answers(port)) break;
+		if (Date.now() > deadline) throw new Error(`steady did not start in 30 s:\n${log}`);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
 	// The spec's server is https://api.openai.com/v1, so steady serves its paths at the root.
 	baseUrl = `http://127.0.0.1:${port}`;
 });
