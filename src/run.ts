@@ -13,13 +13,13 @@ import type { InputFormat } from './input/records.ts';
 import { readRecords, STDIN } from './input/sources.ts';
 import { Reporter } from './output/progress.ts';
 import { type OutputFormat, ResultWriter } from './output/write.ts';
-import { type Api, requestBuilder } from './requests/build.ts';
+import { type Api, type RequestOptions, requestBuilder } from './requests/build.ts';
 import { Limiter } from './scheduling/limiter.ts';
 import { runRecords } from './scheduling/runner.ts';
 import { RunStats } from './scheduling/stats.ts';
 
 /** Everything a run can be told. Defaults are the CLI's, listed in the README. */
-export interface RunOptions {
+export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	/** Input files in order; `-` is stdin. Default: stdin. */
 	readonly files?: readonly string[];
 	/** Default: by extension (`.jsonl` is jsonl), else `lines`. */
@@ -28,12 +28,6 @@ export interface RunOptions {
 	readonly api?: Api;
 	/** Default: $PROMPTBATCH_MODEL, else gpt-4o-mini. */
 	readonly model?: string | undefined;
-	readonly system?: string | undefined;
-	readonly template?: string | undefined;
-	readonly temperature?: number | undefined;
-	readonly maxTokens?: number | undefined;
-	readonly json?: boolean | undefined;
-	readonly params?: Readonly<Record<string, unknown>> | undefined;
 	/** Default 8. */
 	readonly concurrency?: number;
 	readonly rpm?: number | undefined;
@@ -79,14 +73,9 @@ export interface RunSummary {
 export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
 	const build = requestBuilder({
+		...options,
 		api: options.api ?? 'chat',
 		model: options.model ?? defaultModel(io.env),
-		system: options.system,
-		template: options.template,
-		temperature: options.temperature,
-		maxTokens: options.maxTokens,
-		json: options.json,
-		params: options.params,
 	});
 	const connection =
 		options.mock || options.dryRun ? undefined : resolveConnection(io.env, options.baseUrl);
