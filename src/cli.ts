@@ -3,6 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { withDotenv } from './config.ts';
 import { describeError, ExitCode, PromptbatchError } from './errors.ts';
 import type { RunOptions } from './run.ts';
+import { parseHalt } from './scheduling/halt.ts';
+import { parseDuration } from './scheduling/ratelimit-headers.ts';
 
 /** Parses argv (without node and script) into run options. Throws CommanderError on bad usage. */
 export function parseArgs(
@@ -30,6 +32,10 @@ export function parseArgs(
 		timeoutSeconds: o.timeout,
 		format: o.format,
 		output: o.output,
+		resume: o.resume,
+		cache: o.cache,
+		cacheTtlMs: o.cacheTtl,
+		halt: o.halt,
 		baseUrl: o.baseUrl,
 		quiet: o.quiet,
 		verbose: o.verbose,
@@ -125,6 +131,25 @@ export function buildProgram(write: {
 				'run against a built-in mock server that echoes prompts (no key needed)',
 			),
 		),
+		...group(
+			'Long runs:',
+			new Option(
+				'--resume',
+				'continue the run journaled beside -o FILE: only prompts without a recorded success are sent',
+			),
+			new Option(
+				'--cache [dir]',
+				'answer repeated requests from a cache (default: $XDG_CACHE_HOME/promptbatch, else ~/.cache/promptbatch)',
+			),
+			new Option(
+				'--cache-ttl <duration>',
+				'ignore cache entries older than this, e.g. 12h or 7d',
+			).argParser(duration),
+			new Option(
+				'--halt <when,fail=N|P%>',
+				'stop after N (or P%) failed prompts: soon lets requests in flight finish, now aborts them',
+			).argParser(halt),
+		),
 	];
 	for (const option of options) program.addOption(option);
 	return program;
@@ -156,21 +181,32 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		out: (s: string) => void stdout.write(s),
 		err: (s: string) => void stderr.write(s),
 	};
-	const controller = new AbortController();
+	const interrupt = new AbortController();
+	const abort = new AbortController();
 	let signalCode: number = ExitCode.interrupted;
+	let signals = 0;
+	// First signal: stop dispatching, let requests in flight finish. Second: abort them. Third: go.
 	const onSignal = (signal: NodeJS.Signals) => {
-		signalCode = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
-		if (!controller.signal.aborted)
-			stderr.write(`promptbatch: ${signal}: stopping, aborting requests in flight\n`);
-		controller.abort();
+		signals++;
+		if (signals === 1) {
+			signalCode = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+			stderr.write(
+				`promptbatch: ${signal}: stopping; requests in flight may finish (${signal === 'SIGINT' ? 'Ctrl-C' : 'send it'} again to abort them)\n`,
+			);
+			interrupt.abort();
+		} else if (signals === 2) {
+			stderr.write(`promptbatch: ${signal} again: aborting requests in flight\n`);
+			abort.abort();
+		} else process.exit(signalCode);
 	};
 	let brokenPipe = false;
 	stdout.on('error', (error: NodeJS.ErrnoException) => {
 		if (error.code === 'EPIPE') brokenPipe = true;
-		controller.abort();
+		abort.abort();
 	});
+	let options: RunOptions | undefined;
 	try {
-		const options = parseArgs(argv, write);
+		options = parseArgs(argv, write);
 		if (options.files?.length === 0 && stdin.isTTY) {
 			stderr.write(buildProgram(write).helpInformation());
 			stderr.write('\npromptbatch: no input: give prompt files, or pipe prompts into stdin\n');
@@ -180,21 +216,43 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 		const { run } = await import('./run.ts');
 		const env = withDotenv(process.env, process.cwd());
-		const summary = await run(options, { stdin, stdout, stderr, env, signal: controller.signal });
-		process.exitCode = brokenPipe
-			? 141
-			: summary.interrupted
-				? signalCode
-				: summary.failed > 0
-					? ExitCode.someFailed
-					: ExitCode.ok;
+		const summary = await run(options, {
+			stdin,
+			stdout,
+			stderr,
+			env,
+			interrupt: interrupt.signal,
+			abort: abort.signal,
+		});
+		if (brokenPipe) process.exitCode = 141;
+		else if (summary.interrupted) {
+			const of = summary.total === undefined ? '' : ` of ${summary.total}`;
+			stderr.write(`promptbatch: interrupted: ${summary.ok + summary.failed}${of} prompts done\n`);
+			stderr.write(`${resumeHint(argv, options)}\n`);
+			process.exitCode = signalCode;
+		} else process.exitCode = summary.failed > 0 ? ExitCode.someFailed : ExitCode.ok;
 	} catch (error) {
 		process.exitCode = exitCodeFor(error, brokenPipe, write.err);
+		const stoppedEarly =
+			error instanceof PromptbatchError && (error.exitCode === 1 || error.exitCode === 3);
+		if (options && stoppedEarly) stderr.write(`${resumeHint(argv, options)}\n`);
 	} finally {
 		process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
 		// A read from stdin left blocked by a stop would keep the process alive.
 		stdin.destroy();
 	}
+}
+
+/** The exact command that finishes the run, or what to do so that a run can be finished. */
+export function resumeHint(argv: readonly string[], options: RunOptions): string {
+	if (options.output === undefined)
+		return 'promptbatch: results went to stdout; with -o FILE a run can be resumed with --resume';
+	const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
+	return `promptbatch: to finish the run: ${['promptbatch', ...args].map(shellQuote).join(' ')}`;
+}
+
+function shellQuote(arg: string): string {
+	return /^[\w./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
 /** The one place errors become exit codes and messages. */
@@ -217,6 +275,21 @@ function exitCodeFor(error: unknown, brokenPipe: boolean, err: (s: string) => vo
 
 function version(): string {
 	return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
+
+function duration(value: string): number {
+	const ms = parseDuration(value);
+	if (ms === undefined || ms <= 0)
+		throw new InvalidArgumentError('expected a duration such as 90s, 30m, 12h or 7d');
+	return ms;
+}
+
+function halt(value: string) {
+	try {
+		return parseHalt(value);
+	} catch (error) {
+		throw new InvalidArgumentError((error as PromptbatchError).hint ?? (error as Error).message);
+	}
 }
 
 function integerFrom(min: number) {

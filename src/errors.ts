@@ -42,6 +42,16 @@ export class FatalRunError extends PromptbatchError {
 	readonly exitCode = 3;
 }
 
+/** `--resume` can't continue: the journal belongs to other input or options. Nothing was sent. */
+export class ResumeError extends PromptbatchError {
+	readonly exitCode = 2;
+}
+
+/** `--halt` stopped the run after too many failed prompts. */
+export class HaltError extends PromptbatchError {
+	readonly exitCode = 1;
+}
+
 /** Exit codes, in one place: the README's table is this object. */
 export const ExitCode = {
 	ok: 0,

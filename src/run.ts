@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import {
 	type Connection,
@@ -8,14 +6,30 @@ import {
 	redactor,
 	resolveConnection,
 } from './config.ts';
-import { UsageError } from './errors.ts';
+import { ResumeError, UsageError } from './errors.ts';
 import type { InputFormat } from './input/records.ts';
 import { readRecords, STDIN } from './input/sources.ts';
+import { JournalWriter, journalPath, readJournal } from './output/journal.ts';
+import { Ledger } from './output/ledger.ts';
+import { acquireLock } from './output/lock.ts';
 import { Reporter } from './output/progress.ts';
-import { type OutputFormat, ResultWriter } from './output/write.ts';
-import { type Api, type RequestOptions, requestBuilder } from './requests/build.ts';
+import {
+	type Destination,
+	fileDestination,
+	type OutputFormat,
+	ResultWriter,
+	streamDestination,
+} from './output/write.ts';
+import {
+	type Api,
+	type ApiRequest,
+	type RequestOptions,
+	requestBuilder,
+} from './requests/build.ts';
+import { defaultCacheDir, ResponseCache } from './requests/cache.ts';
+import type { HaltPolicy } from './scheduling/halt.ts';
 import { Limiter } from './scheduling/limiter.ts';
-import { runRecords } from './scheduling/runner.ts';
+import { type RunEnd, runRecords } from './scheduling/runner.ts';
 import { RunStats } from './scheduling/stats.ts';
 
 /** Everything a run can be told. Defaults are the CLI's, listed in the README. */
@@ -38,8 +52,18 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly timeoutSeconds?: number;
 	/** Default `text`. */
 	readonly format?: OutputFormat;
-	/** Default: stdout. */
+	/** Default: stdout. With a file, results are also journaled, which makes the run resumable. */
 	readonly output?: string | undefined;
+	/** Continue the run recorded in the output's journal. Needs `output`. */
+	readonly resume?: boolean | undefined;
+	/** Answer identical requests from a response cache: `true` for the default directory. */
+	readonly cache?: string | boolean | undefined;
+	/** Cache entries older than this are not used. Default: no limit. */
+	readonly cacheTtlMs?: number | undefined;
+	/** Stop after too many failed prompts. Default: never. */
+	readonly halt?: HaltPolicy | undefined;
+	/** After an interrupt, how long requests in flight may take. Default 5. */
+	readonly graceSeconds?: number;
 	readonly baseUrl?: string | undefined;
 	readonly quiet?: boolean;
 	readonly verbose?: boolean;
@@ -54,23 +78,33 @@ export interface RunIO {
 	readonly stdout: Writable;
 	readonly stderr: Writable & { isTTY?: boolean; columns?: number };
 	readonly env: Environment;
-	/** Aborting it stops the run as an interrupt (Ctrl-C). */
-	readonly signal?: AbortSignal;
+	/** Stop dispatching; requests in flight get the grace period (first Ctrl-C). */
+	readonly interrupt?: AbortSignal;
+	/** Stop dispatching and abort requests in flight now (second Ctrl-C). */
+	readonly abort?: AbortSignal;
 }
 
 export interface RunSummary {
+	/** Prompts in the input, if known (not when stdin was read and the run stopped early). */
+	readonly total: number | undefined;
 	readonly ok: number;
 	readonly failed: number;
-	readonly retries: number;
+	readonly aborted: number;
 	readonly interrupted: boolean;
 }
 
 /**
  * Runs every prompt and writes every result. Throws a PromptbatchError for bad usage, config
- * or input (before anything is sent, for files) and for a fatal run (after writing what came
- * back); resolves otherwise, with the counts the exit code is made from.
+ * or input (before anything is sent, for files), and for a run that stopped early (fatal,
+ * halted: after writing what came back); resolves otherwise, with the counts for the exit code.
  */
 export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
+	if (options.resume && options.output === undefined) {
+		throw new UsageError(
+			'--resume needs -o FILE',
+			'a run resumes from the journal it keeps beside its output file',
+		);
+	}
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
 	const build = requestBuilder({
 		...options,
@@ -87,93 +121,153 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 		verbose: options.verbose,
 		redact,
 	});
-
-	// Every named file is read and every request built before the first is sent: a typo on line
-	// 90,000 must not cost 89,999 requests. stdin can't be read twice, so it is checked as it streams.
-	let total: number | undefined = 0;
-	const named = files.filter((file) => file !== STDIN);
-	for await (const record of readRecords(named, options.inputFormat, io.stdin)) {
-		build(record);
-		total++;
+	if (options.dryRun) {
+		const total = await preflight(files, options.inputFormat, io.stdin, build);
+		return dryRun(files, options, io, build, total);
 	}
-	if (named.length < files.length) total = undefined;
 
-	const output = options.output === undefined ? io.stdout : await openOutput(options.output);
+	const release = options.output === undefined ? undefined : acquireLock(options.output);
+	const cleanup: (() => void | Promise<void>)[] = [];
 	try {
-		const writer = new ResultWriter(output, options.format ?? 'text');
-		const records = readRecords(files, options.inputFormat, io.stdin);
-		if (options.dryRun) {
-			for await (const record of records) {
-				if (!output.write(`${JSON.stringify(build(record).body)}\n`)) await once(output, 'drain');
-			}
-			return { ok: 0, failed: 0, retries: 0, interrupted: false };
+		const previous = options.resume
+			? readJournal(journalPath(options.output as string))
+			: undefined;
+		const cache =
+			options.cache === undefined || options.cache === false
+				? undefined
+				: new ResponseCache(
+						options.cache === true ? defaultCacheDir(io.env) : options.cache,
+						options.cacheTtlMs,
+					);
+		const baseURL = options.mock ? 'mock' : (connection?.baseURL ?? 'https://api.openai.com/v1');
+		const check = new Ledger({ previous: previous?.entries, baseURL });
+		const total = await preflight(files, options.inputFormat, io.stdin, build, (record, request) =>
+			check.check(record, request),
+		);
+		const recorded = previous ? Math.max(0, ...previous.entries.keys()) : 0;
+		if (total !== undefined && recorded > total) {
+			throw new ResumeError(
+				`cannot resume: the journal has a result for prompt ${recorded}, but the input now has ${total}`,
+				'run with the same input as before, or without --resume to start over',
+			);
+		}
+
+		let journal: JournalWriter | undefined;
+		let destination: Destination = streamDestination(io.stdout);
+		if (options.output !== undefined) {
+			journal = new JournalWriter(journalPath(options.output), previous?.intactBytes);
+			cleanup.push(() => journal?.close());
+			destination = fileDestination(options.output);
+			cleanup.push(() => destination.close());
 		}
 		const mock = options.mock
 			? await (await import('./mock/server.ts')).startMockServer({ latencyMs: [50, 400] })
 			: undefined;
-		try {
-			const target: Connection = connection ?? {
-				apiKey: 'mock',
-				baseURL: mock?.url,
-				organization: undefined,
-				project: undefined,
-			};
-			const { createTransport } = await import('./requests/client.ts');
-			const stats = new RunStats();
-			stats.total = total;
-			await reporter.start(stats);
-			const end = await runRecords(
-				records,
-				{
-					concurrency: options.concurrency ?? 8,
-					retries: options.retries ?? 5,
-					window: Math.max(1024, 4 * (options.concurrency ?? 8)),
-				},
-				{
-					build,
-					transport: createTransport(target, {
-						timeoutMs: (options.timeoutSeconds ?? 600) * 1000,
-						env: io.env,
-						log: (line) => reporter.log(line),
-					}),
-					limiter: new Limiter({ rpm: options.rpm, tpm: options.tpm }),
-					stats,
-					emit: (result) => writer.write(result),
-					verbose: (line) => reporter.verbose(line),
-					redact,
-				},
-				io.signal,
-			).finally(() => reporter.stop());
-			await writer.end();
-			const headline = {
-				complete: 'done',
-				interrupted: 'interrupted',
-				fatal: 'aborted',
-				input: 'stopped',
-			}[end.kind];
-			reporter.summary(stats, headline);
-			if (end.kind === 'fatal' || end.kind === 'input') throw end.error;
-			return {
-				ok: stats.ok,
-				failed: stats.failed,
-				retries: stats.retries,
-				interrupted: end.kind === 'interrupted',
-			};
-		} finally {
-			await mock?.close();
-		}
+		if (mock) cleanup.push(() => mock.close());
+		const target: Connection = connection ?? {
+			apiKey: 'mock',
+			baseURL: mock?.url,
+			organization: undefined,
+			project: undefined,
+		};
+		const { createTransport } = await import('./requests/client.ts');
+
+		const stats = new RunStats();
+		stats.total = total;
+		const writer = new ResultWriter(destination, options.format ?? 'text');
+		const concurrency = options.concurrency ?? 8;
+		await reporter.start(stats);
+		const end = await runRecords(
+			readRecords(files, options.inputFormat, io.stdin),
+			{
+				concurrency,
+				retries: options.retries ?? 5,
+				window: Math.max(1024, 4 * concurrency),
+				graceMs: (options.graceSeconds ?? 5) * 1000,
+				halt: options.halt,
+			},
+			{
+				build,
+				transport: createTransport(target, {
+					timeoutMs: (options.timeoutSeconds ?? 600) * 1000,
+					env: io.env,
+					log: (line) => reporter.log(line),
+				}),
+				limiter: new Limiter({ rpm: options.rpm, tpm: options.tpm }),
+				stats,
+				emit: (result) => writer.write(result),
+				ledger:
+					journal || cache
+						? new Ledger({ previous: previous?.entries, journal, cache, baseURL })
+						: undefined,
+				verbose: (line) => reporter.verbose(line),
+				redact,
+			},
+			{ interrupt: io.interrupt, abort: io.abort },
+		).finally(() => reporter.stop());
+		await writer.end();
+		reporter.summary(stats, HEADLINES[end.kind]);
+		if (end.kind !== 'complete' && end.kind !== 'interrupted') throw end.error;
+		return {
+			total,
+			ok: stats.ok,
+			failed: stats.failed,
+			aborted: stats.aborted,
+			interrupted: end.kind === 'interrupted',
+		};
 	} finally {
-		if (output !== io.stdout) await new Promise((resolve) => output.end(resolve));
+		for (const step of cleanup.reverse()) await step();
+		release?.();
 	}
 }
 
-async function openOutput(path: string): Promise<Writable> {
-	try {
-		return (await open(path, 'w')).createWriteStream();
-	} catch (error) {
-		throw new UsageError(
-			`cannot write ${path}: ${(error as Error).message}`,
-			'check that its directory exists and is writable',
-		);
+const HEADLINES: Record<RunEnd['kind'], string> = {
+	complete: 'done',
+	interrupted: 'interrupted',
+	fatal: 'aborted',
+	input: 'stopped',
+	halted: 'halted',
+};
+
+/**
+ * Reads every named file and builds every request before the first is sent: a typo on line
+ * 90,000 must not cost 89,999 requests. stdin can't be read twice, so it is checked as it
+ * streams. Returns the number of prompts when that is known (no stdin among the sources).
+ */
+async function preflight(
+	files: readonly string[],
+	inputFormat: InputFormat | undefined,
+	stdin: Readable,
+	build: (record: import('./input/records.ts').PromptRecord) => ApiRequest,
+	check?: (record: import('./input/records.ts').PromptRecord, request: ApiRequest) => void,
+): Promise<number | undefined> {
+	const named = files.filter((file) => file !== STDIN);
+	// Indexes only match the real run's when no stdin comes between the files.
+	const positional = named.length === files.length;
+	let total = 0;
+	for await (const record of readRecords(named, inputFormat, stdin)) {
+		const request = build(record);
+		if (positional) check?.(record, request);
+		total++;
 	}
+	return positional ? total : undefined;
+}
+
+async function dryRun(
+	files: readonly string[],
+	options: RunOptions,
+	io: RunIO,
+	build: (record: import('./input/records.ts').PromptRecord) => ApiRequest,
+	total: number | undefined,
+): Promise<RunSummary> {
+	const destination =
+		options.output === undefined ? streamDestination(io.stdout) : fileDestination(options.output);
+	try {
+		for await (const record of readRecords(files, options.inputFormat, io.stdin)) {
+			await destination.write(`${JSON.stringify(build(record).body)}\n`);
+		}
+	} finally {
+		await destination.close();
+	}
+	return { total, ok: 0, failed: 0, aborted: 0, interrupted: false };
 }

@@ -100,6 +100,11 @@ export class Reporter {
 			`${seconds.toFixed(1)}s`,
 			`${(seconds > 0 ? stats.done / seconds : 0).toFixed(1)} req/s`,
 		];
+		// What cost nothing, or didn't finish, only when there is some: the usual line stays short.
+		if (stats.aborted > 0) parts.splice(2, 0, c.yellow(`${stats.aborted} aborted`));
+		if (stats.cached > 0)
+			parts.push(`${stats.cached} cached (${formatCount(stats.cachedTokens)} tokens saved)`);
+		if (stats.resumed > 0) parts.push(`${stats.resumed} already done (resumed)`);
 		this.log(`promptbatch: ${headline}: ${parts.join(', ')}`);
 	}
 }

@@ -20,6 +20,8 @@ export interface ResultRecord {
 	readonly finish_reason: string | null;
 	readonly attempts: number;
 	readonly latency_ms: number;
+	/** Answered from the response cache (`--cache`) without a request. */
+	readonly cached: boolean;
 }
 
 export function resultRecord(
@@ -29,6 +31,7 @@ export function resultRecord(
 		ResultRecord,
 		'response' | 'error' | 'model' | 'usage' | 'finish_reason' | 'attempts' | 'latency_ms'
 	>,
+	cached = false,
 ): ResultRecord {
 	return {
 		index: record.index,
@@ -37,5 +40,6 @@ export function resultRecord(
 		line: record.line,
 		input,
 		...fields,
+		cached,
 	};
 }

@@ -14,6 +14,7 @@ export interface RateLimitInfo {
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = {
+	d: 86_400_000,
 	h: 3_600_000,
 	m: 60_000,
 	s: 1000,
@@ -22,10 +23,10 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 	µs: 0.001,
 	ns: 0.000001,
 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|d|h|m|s))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|us|µs|ns|d|h|m|s)/g;
 
-/** Parses OpenAI's reset durations (`1s`, `6m0s`, `20ms`, `1h2m3.5s`); a bare number is seconds. */
+/** Parses durations as OpenAI writes them (`1s`, `6m0s`, `20ms`, `1h2m3.5s`, and `7d`); a bare number is seconds. */
 export function parseDuration(text: string | null | undefined): number | undefined {
 	if (!text) return undefined;
 	const trimmed = text.trim();

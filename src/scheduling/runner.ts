@@ -1,21 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
-import { FatalRunError, PromptbatchError } from '../errors.ts';
+import { FatalRunError, HaltError, PromptbatchError } from '../errors.ts';
 import type { PromptRecord } from '../input/records.ts';
+import type { Ledger } from '../output/ledger.ts';
 import { type ResultRecord, resultRecord } from '../output/record.ts';
 import type { ApiRequest } from '../requests/build.ts';
 import type { Transport } from '../requests/client.ts';
-import { parseCompletion } from '../requests/response.ts';
+import { type AttemptContext, attempt, describeError } from './attempt.ts';
+import { type HaltPolicy, shouldHalt } from './halt.ts';
 import type { Limiter } from './limiter.ts';
-import { readRateLimits } from './ratelimit-headers.ts';
 import { Reorder } from './reorder.ts';
-import {
-	type BackoffOptions,
-	backoffDelay,
-	classifyFailure,
-	type ErrorInfo,
-	type Failure,
-} from './retry.ts';
+import type { BackoffOptions } from './retry.ts';
 import type { RunStats } from './stats.ts';
 
 export interface RunnerOptions {
@@ -25,6 +19,9 @@ export interface RunnerOptions {
 	readonly retries: number;
 	/** Results held for an earlier, slower one before dispatch waits. */
 	readonly window: number;
+	/** After an interrupt, how long requests in flight may take before they are aborted. */
+	readonly graceMs: number;
+	readonly halt?: HaltPolicy | undefined;
 	readonly backoff?: BackoffOptions;
 }
 
@@ -34,155 +31,199 @@ export interface RunnerDeps {
 	readonly limiter: Limiter;
 	readonly stats: RunStats;
 	/** Receives every result once, in input order. */
-	readonly emit: (result: ResultRecord) => Promise<void>;
+	readonly emit: (result: ResultRecord) => void | Promise<void>;
+	/** Answers what is already answered (resume, cache) and records what gets answered. */
+	readonly ledger?: Ledger | undefined;
 	readonly verbose: (line: string) => void;
 	readonly redact: (text: string) => string;
+}
+
+export interface RunSignals {
+	/** Stop dispatching; requests in flight get `graceMs` to finish. */
+	readonly interrupt?: AbortSignal | undefined;
+	/** Stop dispatching and abort requests in flight now. */
+	readonly abort?: AbortSignal | undefined;
 }
 
 /** Why dispatch ended. `complete` means every record read got its result. */
 export type RunEnd =
 	| { readonly kind: 'complete' }
 	| { readonly kind: 'interrupted' }
-	| { readonly kind: 'fatal'; readonly error: PromptbatchError }
-	| { readonly kind: 'input'; readonly error: PromptbatchError };
+	| { readonly kind: 'fatal' | 'input' | 'halted'; readonly error: PromptbatchError };
 
 /**
  * Sends every record with at most `concurrency` in flight, paced by the limiter, retrying
- * transient failures, and hands results on in input order. Stops dispatching at the first
- * fatal failure, bad input record or abort of `signal`; in-flight requests are then aborted
- * (fatal, abort) or let finish (bad input), and every record read still gets its one result.
+ * transient failures, and hands results on in input order. Dispatch stops at an interrupt, a
+ * fatal failure, a bad input record or `--halt`. Every prompt that was sent gets its one
+ * result; prompts the run stopped before sending get none (a resumed run sends them).
  */
 export async function runRecords(
 	records: AsyncIterable<PromptRecord>,
 	options: RunnerOptions,
 	deps: RunnerDeps,
-	signal?: AbortSignal,
+	signals: RunSignals = {},
 ): Promise<RunEnd> {
-	const { stats, limiter, transport, verbose, redact } = deps;
-	const stop = new AbortController();
+	const { stats, ledger } = deps;
+	const halt = new AbortController();
+	const abort = new AbortController();
 	let end: RunEnd = { kind: 'complete' };
+	let grace: NodeJS.Timeout | undefined;
 	const finish = (reason: RunEnd, abortInFlight: boolean) => {
 		if (end.kind === 'complete') end = reason;
-		if (abortInFlight) stop.abort();
+		halt.abort();
+		if (abortInFlight) abort.abort();
+	};
+	const onInterrupt = () => {
+		finish({ kind: 'interrupted' }, false);
+		grace = setTimeout(() => abort.abort(), options.graceMs);
 	};
 	const onAbort = () => finish({ kind: 'interrupted' }, true);
-	if (signal?.aborted) onAbort();
-	signal?.addEventListener('abort', onAbort, { once: true });
+	for (const [signal, listener] of [
+		[signals.interrupt, onInterrupt],
+		[signals.abort, onAbort],
+	] as const) {
+		if (signal?.aborted) listener();
+		else signal?.addEventListener('abort', listener, { once: true });
+	}
 
+	const ctx: AttemptContext = {
+		transport: deps.transport,
+		limiter: deps.limiter,
+		stats,
+		retries: options.retries,
+		backoff: options.backoff,
+		halted: halt.signal,
+		aborted: abort.signal,
+		stopReason: () =>
+			`${end.kind === 'complete' || end.kind === 'interrupted' ? 'run interrupted' : `run stopped: ${end.error.message}`} while this prompt was in flight`,
+		onFatal: (failure) =>
+			finish(
+				{
+					kind: 'fatal',
+					error: fatalError(describeError(failure.error), failure.error.status, deps.redact),
+				},
+				true,
+			),
+		verbose: deps.verbose,
+		redact: deps.redact,
+	};
 	const queue = new PQueue({ concurrency: options.concurrency });
-	const reorder = new Reorder<ResultRecord>(options.window, deps.emit);
+	// A prompt the run stopped before sending leaves a hole: no record, and resume sends it.
+	const reorder = new Reorder<ResultRecord | undefined>(options.window, (result) =>
+		result ? deps.emit(result) : undefined,
+	);
+	const pending = new Set<Promise<void>>();
+	/** The first request of each distinct body in flight, when caching: its twins wait for it. */
+	const leaders = new Map<string, Promise<ResultRecord | undefined>>();
 	let emitFailure: unknown;
 
-	const attemptAll = async (record: PromptRecord, request: ApiRequest): Promise<ResultRecord> => {
-		const startedAt = performance.now();
-		const result = (fields: Omit<Parameters<typeof resultRecord>[2], 'attempts' | 'latency_ms'>) =>
-			resultRecord(record, request.input, {
-				...fields,
-				attempts,
-				latency_ms: Math.round(performance.now() - startedAt),
-			});
-		const failed = (error: ErrorInfo) => {
-			stats.failed++;
-			return result({
-				response: null,
-				error: { ...error, message: redact(error.message) },
-				model: null,
-				usage: null,
-				finish_reason: null,
-			});
-		};
-		let attempts = 0;
-		for (;;) {
-			if (stop.signal.aborted) return failed(stoppedError(end, attempts > 0));
-			try {
-				await limiter.acquire(request.estimatedTokens, stop.signal);
-			} catch {
-				continue;
-			}
-			attempts++;
-			if (attempts > 1) stats.retries++;
-			stats.inFlight++;
-			let failure: Failure;
-			try {
-				const { data, headers } = await transport(request, stop.signal);
-				limiter.learn(readRateLimits(headers));
-				const completion = parseCompletion(request.api, data);
-				if (completion.usage) {
-					limiter.settle(request.estimatedTokens, completion.usage.total_tokens);
-					stats.promptTokens += completion.usage.prompt_tokens;
-					stats.completionTokens += completion.usage.completion_tokens;
-				}
-				stats.ok++;
-				return result({
-					response: completion.text,
-					error: null,
-					model: completion.model,
-					usage: completion.usage,
-					finish_reason: completion.finishReason,
-				});
-			} catch (error) {
-				if (stop.signal.aborted) continue;
-				failure = classifyFailure(error);
-			} finally {
-				stats.inFlight--;
-			}
-			if (failure.headers) limiter.learn(readRateLimits(failure.headers));
-			if (failure.verdict === 'fatal') {
-				finish({ kind: 'fatal', error: fatalError(failure.error, redact) }, true);
-				return failed(failure.error);
-			}
-			if (failure.verdict === 'fail' || attempts > options.retries) return failed(failure.error);
-			const delay = backoffDelay(attempts, failure.waitMs, options.backoff);
-			if (failure.rateLimited) limiter.pauseUntil(performance.now() + delay);
-			verbose(
-				`[${record.index}] attempt ${attempts} of ${options.retries + 1} failed: ${redact(describe(failure.error))}; retrying in ${(delay / 1000).toFixed(2)}s`,
+	const settle = (
+		record: PromptRecord,
+		request: ApiRequest | undefined,
+		result: ResultRecord | undefined,
+	) => {
+		if (request && result) ledger?.record(request, result);
+		if (
+			result?.error &&
+			result.error.type !== 'aborted' &&
+			shouldHalt(options.halt, stats.failed, stats.ok + stats.failed)
+		) {
+			const halted = new HaltError(
+				`halted after ${stats.failed} failed prompts (--halt ${options.halt?.text})`,
+				'see the failed records for why',
 			);
-			await sleep(delay, undefined, { signal: stop.signal }).catch(() => {});
+			finish({ kind: 'halted', error: halted }, options.halt?.when === 'now');
 		}
+		return reorder.put(record.index, result);
+	};
+	const track = (promise: Promise<void>) => {
+		const tracked = promise.catch((error: unknown) => {
+			if (error instanceof PromptbatchError) finish({ kind: 'fatal', error }, true);
+			else {
+				emitFailure ??= error;
+				finish({ kind: 'interrupted' }, true);
+			}
+		});
+		pending.add(tracked);
+		tracked.finally(() => pending.delete(tracked));
+	};
+	const follow = async (
+		leader: Promise<ResultRecord | undefined>,
+		record: PromptRecord,
+		request: ApiRequest,
+	) => {
+		const lead = await leader;
+		if (!lead || lead.error !== null) return attempt(record, request, ctx);
+		countReuse(stats, lead, 'cache');
+		const { response, model, usage, finish_reason } = lead;
+		return resultRecord(
+			record,
+			request.input,
+			{ response, error: null, model, usage, finish_reason, attempts: 0, latency_ms: 0 },
+			true,
+		);
 	};
 
-	const stopped = aborted(stop.signal);
+	const stopped = aborted(halt.signal);
 	try {
 		for await (const record of abortable(records, stopped)) {
 			await Promise.race([reorder.admit(record.index), stopped]);
 			await Promise.race([queue.onSizeLessThan(options.concurrency), stopped]);
-			if (stop.signal.aborted) break;
+			if (halt.signal.aborted) break;
 			const request = deps.build(record);
-			queue
-				.add(() => attemptAll(record, request))
-				.then((result) => reorder.put(record.index, result as ResultRecord))
-				.catch((error: unknown) => {
-					emitFailure ??= error;
-					finish({ kind: 'interrupted' }, true);
-				});
+			const reused = ledger?.reuse(record, request);
+			if (reused) {
+				countReuse(stats, reused.result, reused.source);
+				track(settle(record, undefined, reused.result));
+				continue;
+			}
+			const key = ledger?.caching ? ledger.key(request) : undefined;
+			const leader = key === undefined ? undefined : leaders.get(key);
+			const task = queue.add(() =>
+				leader ? follow(leader, record, request) : attempt(record, request, ctx),
+			) as Promise<ResultRecord | undefined>;
+			if (key !== undefined && !leader) {
+				leaders.set(key, task);
+				task.finally(() => leaders.delete(key)).catch(() => {});
+			}
+			track(task.then((result) => settle(record, request, result)));
 		}
 	} catch (error) {
 		if (!(error instanceof PromptbatchError)) throw error;
-		finish({ kind: 'input', error }, false);
+		finish(
+			{ kind: error instanceof FatalRunError ? 'fatal' : 'input', error },
+			error instanceof FatalRunError,
+		);
 	} finally {
-		signal?.removeEventListener('abort', onAbort);
+		signals.interrupt?.removeEventListener('abort', onInterrupt);
+		signals.abort?.removeEventListener('abort', onAbort);
 	}
 	await queue.onIdle();
+	while (pending.size > 0) await Promise.all(pending);
+	clearTimeout(grace);
 	await reorder.flushed().catch(() => {});
 	if (emitFailure !== undefined) throw emitFailure;
 	return end;
 }
 
-function stoppedError(end: RunEnd, sent: boolean): ErrorInfo {
-	const why = end.kind === 'fatal' ? `run aborted: ${end.error.message}` : 'run interrupted';
-	return {
-		status: null,
-		type: 'aborted',
-		code: null,
-		message: sent ? `${why} while this prompt was in flight` : `${why} before this prompt was sent`,
-	};
+function countReuse(stats: RunStats, result: ResultRecord, source: 'journal' | 'cache'): void {
+	stats.ok++;
+	if (source === 'journal') stats.resumed++;
+	else {
+		stats.cached++;
+		stats.cachedTokens += result.usage?.total_tokens ?? 0;
+	}
 }
 
-function fatalError(error: ErrorInfo, redact: (text: string) => string): FatalRunError {
-	const message = redact(describe(error));
-	if (error.status === 401)
+function fatalError(
+	description: string,
+	status: number | null,
+	redact: (text: string) => string,
+): FatalRunError {
+	const message = redact(description);
+	if (status === 401)
 		return new FatalRunError(`authentication rejected: ${message}`, 'check OPENAI_API_KEY');
-	if (error.status === 403)
+	if (status === 403)
 		return new FatalRunError(
 			`permission denied: ${message}`,
 			'check the key, project and model access',
@@ -191,16 +232,6 @@ function fatalError(error: ErrorInfo, redact: (text: string) => string): FatalRu
 		`quota or billing exhausted: ${message}`,
 		'check your plan and billing details',
 	);
-}
-
-function describe(error: ErrorInfo): string {
-	const status = error.status === null ? '' : `${error.status} `;
-	const code = error.code ? ` [${error.code}]` : '';
-	const message =
-		error.status !== null && error.message.startsWith(String(error.status))
-			? error.message.slice(4)
-			: error.message;
-	return `${status}${error.type ?? 'error'}${code}: ${message}`;
 }
 
 /** A promise that resolves when the signal aborts (never, if it never does). */

@@ -7,19 +7,27 @@ export class RunStats {
 	total: number | undefined = undefined;
 	ok = 0;
 	failed = 0;
+	/** Prompts stopped by an interrupt or a fatal error; not their own failure. */
+	aborted = 0;
 	/** Attempts beyond the first, over all prompts. */
 	retries = 0;
 	inFlight = 0;
 	promptTokens = 0;
 	completionTokens = 0;
+	/** Answered from the cache, and the tokens that saved. */
+	cached = 0;
+	cachedTokens = 0;
+	/** Successes an earlier run recorded (`--resume`), not sent again. */
+	resumed = 0;
 	readonly startedAt: number;
 
 	constructor(now = performance.now()) {
 		this.startedAt = now;
 	}
 
+	/** Prompts that have their result. */
 	get done(): number {
-		return this.ok + this.failed;
+		return this.ok + this.failed + this.aborted;
 	}
 
 	elapsedMs(now = performance.now()): number {

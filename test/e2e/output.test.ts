@@ -34,6 +34,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 	const first = records[0] as Record<string, unknown>;
 	assert.deepEqual(Object.keys(first).sort(), [
 		'attempts',
+		'cached',
 		'error',
 		'file',
 		'finish_reason',
@@ -53,6 +54,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 	assert.equal(first.model, 'gpt-test');
 	assert.equal(first.finish_reason, 'stop');
 	assert.equal(first.attempts, 1);
+	assert.equal(first.cached, false);
 	assert.equal(first.file, '-');
 	assert.equal(first.line, 1);
 	assert.deepEqual(first.usage, { prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 });

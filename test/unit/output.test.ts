@@ -22,6 +22,7 @@ const ok: ResultRecord = {
 	finish_reason: 'stop',
 	attempts: 1,
 	latency_ms: 5,
+	cached: false,
 };
 const failed: ResultRecord = {
 	...ok,

@@ -1,0 +1,70 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Environment } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import type { ResultRecord } from '../output/record.ts';
+
+/** What a cache entry keeps of a successful result. */
+export type CachedAnswer = Pick<ResultRecord, 'response' | 'model' | 'usage' | 'finish_reason'> & {
+	readonly created: number;
+};
+
+/** `$XDG_CACHE_HOME/promptbatch`, else `~/.cache/promptbatch`. */
+export function defaultCacheDir(env: Environment): string {
+	return env.XDG_CACHE_HOME
+		? join(env.XDG_CACHE_HOME, 'promptbatch')
+		: join(env.HOME || homedir(), '.cache', 'promptbatch');
+}
+
+/**
+ * Successful answers on disk, one file per request hash. Entries are written to a temporary
+ * file and renamed into place, so concurrent runs and killed writers never leave a torn entry:
+ * a reader sees a whole entry or none. Reads and writes are synchronous: a few microseconds
+ * each, and it keeps "is this answered already?" a plain check before dispatch.
+ */
+export class ResponseCache {
+	readonly #dir: string;
+	readonly #ttlMs: number | undefined;
+
+	constructor(dir: string, ttlMs: number | undefined) {
+		try {
+			mkdirSync(dir, { recursive: true });
+		} catch (error) {
+			throw new UsageError(
+				`cannot use cache directory ${dir}: ${(error as Error).message}`,
+				'give --cache a writable directory',
+			);
+		}
+		this.#dir = dir;
+		this.#ttlMs = ttlMs;
+	}
+
+	get(key: string, now = Date.now()): CachedAnswer | undefined {
+		try {
+			const answer = JSON.parse(readFileSync(this.#path(key), 'utf8')) as CachedAnswer;
+			if (this.#ttlMs !== undefined && now - answer.created > this.#ttlMs) return undefined;
+			return answer;
+		} catch {
+			return undefined;
+		}
+	}
+
+	/** Stores an answer; false if it could not (the run goes on without it). */
+	put(key: string, answer: CachedAnswer): boolean {
+		const path = this.#path(key);
+		const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+		try {
+			mkdirSync(join(this.#dir, key.slice(0, 2)), { recursive: true });
+			writeFileSync(temp, JSON.stringify(answer));
+			renameSync(temp, path);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	#path(key: string): string {
+		return join(this.#dir, key.slice(0, 2), `${key}.json`);
+	}
+}
