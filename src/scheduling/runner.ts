@@ -194,13 +194,12 @@ export async function runRecords(
 			{ kind: error instanceof FatalRunError ? 'fatal' : 'input', error },
 			error instanceof FatalRunError,
 		);
-	} finally {
-		signals.interrupt?.removeEventListener('abort', onInterrupt);
-		signals.abort?.removeEventListener('abort', onAbort);
 	}
 	await queue.onIdle();
 	while (pending.size > 0) await Promise.all(pending);
 	clearTimeout(grace);
+	signals.interrupt?.removeEventListener('abort', onInterrupt);
+	signals.abort?.removeEventListener('abort', onAbort);
 	await reorder.flushed().catch(() => {});
 	if (emitFailure !== undefined) throw emitFailure;
 	return end;

@@ -32,7 +32,9 @@ function comparable(text: string) {
 	return jsonLines(text).map(({ latency_ms: _, ...rest }) => rest);
 }
 
-test('SIGKILL at random moments, then --resume: the file equals an uninterrupted run and little is paid twice', async () => {
+test('SIGKILL at random moments, then --resume: the file equals an uninterrupted run and little is paid twice', {
+	timeout: 60_000,
+}, async () => {
 	const N = 60;
 	const concurrency = 4;
 	const input = prompts(N);
@@ -98,7 +100,9 @@ test('SIGKILL at random moments, then --resume: the file equals an uninterrupted
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-	test(`${signal} mid-run: say so, let requests in flight finish, flush, print the resume command, exit ${signal === 'SIGINT' ? 130 : 143}`, async () => {
+	test(`${signal} mid-run: say so, let requests in flight finish, flush, print the resume command, exit ${signal === 'SIGINT' ? 130 : 143}`, {
+		timeout: 60_000,
+	}, async () => {
 		const server = await mockServer({ latencyMs: [150, 150] });
 		const dir = withFiles({ 'in.txt': prompts(30) });
 		const args = ['--base-url', server.url, '-c', '3', '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'];
@@ -130,10 +134,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 	});
 }
 
-test('a second Ctrl-C aborts requests in flight at once; what was recorded is kept and resume finishes', async () => {
+test('a second Ctrl-C aborts requests in flight at once; what was recorded is kept and resume finishes', {
+	timeout: 60_000,
+}, async () => {
 	const server = await mockServer();
+	// 3-6 hang once and fill all 4 slots, so 7-12 are never sent before the Ctrl-Cs.
 	const dir = withFiles({
-		'in.txt': prompts(12, (i) => (i <= 2 ? `quick ${i}` : `stuck ${i} [[fault:hangx1]]`)),
+		'in.txt': prompts(12, (i) => (i >= 3 && i <= 6 ? `stuck ${i} [[fault:hangx1]]` : `quick ${i}`)),
 	});
 	const args = ['--base-url', server.url, '-c', '4', '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'];
 	const result = await runCli(args, {
@@ -147,8 +154,9 @@ test('a second Ctrl-C aborts requests in flight at once; what was recorded is ke
 		records.slice(0, 2).map((r) => r.response),
 		['quick 1', 'quick 2'],
 	);
-	assert.ok(
-		records.slice(2).every((r) => (r.error as { type: string } | null)?.type === 'aborted'),
+	assert.deepEqual(
+		records.slice(2).map((r) => [r.index, (r.error as { type: string } | null)?.type]),
+		[3, 4, 5, 6].map((i) => [i, 'aborted']),
 	);
 	const resumed = await runCli([...args, '--resume'], { cwd: dir });
 	assert.equal(resumed.code, 0, resumed.stderr);
@@ -156,13 +164,15 @@ test('a second Ctrl-C aborts requests in flight at once; what was recorded is ke
 	assert.equal(final.length, 12);
 	assert.ok(final.every((r) => r.error === null));
 	assert.equal(
-		server.requests.filter((r) => r.prompt.startsWith('quick')).length,
+		server.requests.filter((r) => r.prompt === 'quick 1' || r.prompt === 'quick 2').length,
 		2,
 		'successes were not sent again',
 	);
 });
 
-test('Ctrl-C with results on stdout: the complete results, in order, and a closed JSON array', async () => {
+test('Ctrl-C with results on stdout: the complete results, in order, and a closed JSON array', {
+	timeout: 60_000,
+}, async () => {
 	const server = await mockServer({ latencyMs: [100, 100] });
 	const result = await runCli(['--base-url', server.url, '-c', '2', '-f', 'json'], {
 		input: prompts(20),
@@ -178,7 +188,9 @@ test('Ctrl-C with results on stdout: the complete results, in order, and a close
 	assert.match(result.stderr, /results went to stdout; with -o FILE a run can be resumed/);
 });
 
-test('--resume refuses changed input or options, naming the first prompt that differs; nothing is sent', async () => {
+test('--resume refuses changed input or options, naming the first prompt that differs; nothing is sent', {
+	timeout: 60_000,
+}, async () => {
 	const server = await mockServer({ latencyMs: [20, 20] });
 	const dir = withFiles({ 'in.txt': prompts(20) });
 	const args = ['--base-url', server.url, '-c', '2', '-q', '-o', 'out.txt', 'in.txt'];
@@ -215,7 +227,7 @@ test('--resume refuses changed input or options, naming the first prompt that di
 	assert.equal(server.requests.length, sent, 'no refused resume sent anything');
 });
 
-test('--resume needs -o; with no journal yet it simply starts', async () => {
+test('--resume needs -o; with no journal yet it simply starts', { timeout: 60_000 }, async () => {
 	const server = await mockServer();
 	const noOutput = await runCli(['--base-url', server.url, '--resume'], { input: 'x\n' });
 	assert.equal(noOutput.code, 2);
@@ -244,7 +256,7 @@ test('--resume needs -o; with no journal yet it simply starts', async () => {
 	);
 });
 
-test('failures are journaled but sent again on resume', async () => {
+test('failures are journaled but sent again on resume', { timeout: 60_000 }, async () => {
 	const server = await mockServer();
 	const dir = withFiles({ 'in.txt': 'ok\nflaky [[fault:500x3]]\n' });
 	const args = [
