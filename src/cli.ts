@@ -164,14 +164,15 @@ Environment:
 
 Exit codes:
   0    every prompt succeeded
-  1    one or more prompts failed (their records say why)
+  1    one or more prompts failed (their records say why), or --halt stopped the run
   2    usage, input or configuration error (nothing was sent)
-  3    run aborted: key rejected, quota or billing exhausted
+  3    run aborted: key rejected, quota or billing exhausted, output unwritable
   130  interrupted (143 for SIGTERM)
 
 Examples:
   cat prompts.txt | promptbatch -m gpt-4o-mini > answers.txt
   promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl
+  promptbatch -f jsonl -o out.jsonl --resume rows.jsonl    # finish a killed run
   promptbatch --mock prompts.txt`;
 
 /** The CLI: flags in, exit code out (as process.exitCode). The library does the rest. */

@@ -74,6 +74,8 @@ export async function attempt(
 		} catch {
 			return stopped();
 		}
+		// The queue may start this task in the same tick as the result that halts the run.
+		if (ctx.halted.aborted) return stopped();
 		attempts++;
 		if (attempts > 1) stats.retries++;
 		stats.inFlight++;

@@ -124,8 +124,8 @@ export async function runRecords(
 	) => {
 		if (request && result) ledger?.record(request, result);
 		if (
-			result?.error &&
-			result.error.type !== 'aborted' &&
+			result &&
+			result.error?.type !== 'aborted' &&
 			shouldHalt(options.halt, stats.failed, stats.ok + stats.failed)
 		) {
 			const halted = new HaltError(

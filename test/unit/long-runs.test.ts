@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { resumeHint } from '../../src/cli.ts';
+import { ResumeError } from '../../src/errors.ts';
+import { JournalWriter, parseJournal, readJournal } from '../../src/output/journal.ts';
+import type { ResultRecord } from '../../src/output/record.ts';
+import { parseHalt, shouldHalt } from '../../src/scheduling/halt.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+const record = (index: number, error: ResultRecord['error'] = null): ResultRecord => ({
+	index,
+	id: index,
+	file: 'f',
+	line: index,
+	input: `p${index}`,
+	response: error ? null : `r${index}`,
+	error,
+	model: 'm',
+	usage: null,
+	finish_reason: 'stop',
+	attempts: 1,
+	latency_ms: 1,
+	cached: false,
+});
+const HEADER = '{"promptbatch_journal":1}\n';
+const line = (hash: string, r: ResultRecord) => `${JSON.stringify({ h: hash, r })}\n`;
+
+test('parseJournal: entries by index, the last one winning', () => {
+	const failure = { status: 500, type: 'server_error', code: null, message: 'x' };
+	const text = HEADER + line('a', record(1)) + line('b', record(2, failure)) + line('b', record(2));
+	const { entries, intactBytes } = parseJournal(text, 'j');
+	assert.deepEqual([...entries.keys()], [1, 2]);
+	assert.equal(entries.get(2)?.record.error, null);
+	assert.equal(entries.get(1)?.hash, 'a');
+	assert.equal(intactBytes, Buffer.byteLength(text));
+});
+
+test('parseJournal: a last line torn by a kill is dropped, and appending resumes before it', () => {
+	const whole = HEADER + line('a', record(1)) + line('b', record(2));
+	const torn = `${whole}{"h":"c","r":{"index":3,"resp`;
+	const { entries, intactBytes } = parseJournal(torn, 'j');
+	assert.deepEqual([...entries.keys()], [1, 2]);
+	assert.equal(intactBytes, Buffer.byteLength(whole));
+	// A torn line that happens to end in a newline-less valid prefix of JSON is dropped too.
+	assert.equal(parseJournal(`${whole}{"h":"c"}`, 'j').entries.size, 2);
+	// Multi-byte text before the tear: the byte count, not the character count.
+	const unicode = HEADER + line('a', { ...record(1), response: 'héllo ✓' });
+	assert.equal(parseJournal(`${unicode}{"h"`, 'j').intactBytes, Buffer.byteLength(unicode));
+});
+
+test('parseJournal: a line that does not parse is skipped, a file that is not a journal is refused', () => {
+	const text = `${HEADER}garbage\n${line('a', record(1))}{"h": 5, "r": {}}\n`;
+	assert.deepEqual([...parseJournal(text, 'j').entries.keys()], [1]);
+	assert.throws(() => parseJournal('[1] some text output\n', 'out.txt.journal'), ResumeError);
+	assert.throws(() => parseJournal('', 'j'), /j is not a promptbatch journal/);
+});
+
+test('JournalWriter continues a torn journal cleanly: the tear is cut off before appending', () => {
+	const path = join(tempDir(), 'out.journal');
+	const writer = new JournalWriter(path);
+	writer.append('a', record(1));
+	writer.close();
+	writeFileSync(path, `${readFileSync(path, 'utf8')}{"h":"b","r":{"ind`);
+	const read = readJournal(path);
+	assert.ok(read);
+	const next = new JournalWriter(path, read.intactBytes);
+	next.append('c', record(3));
+	next.close();
+	const again = readJournal(path);
+	assert.deepEqual([...(again?.entries.keys() ?? [])], [1, 3]);
+	assert.equal(readJournal(join(tempDir(), 'none')), undefined);
+});
+
+test('parseHalt and shouldHalt: counts, percentages of finished prompts (at least 3), never', () => {
+	assert.deepEqual(parseHalt('soon,fail=3'), { when: 'soon', count: 3, text: 'soon,fail=3' });
+	assert.deepEqual(parseHalt('now,fail=10%'), { when: 'now', percent: 10, text: 'now,fail=10%' });
+	assert.equal(parseHalt('never'), undefined);
+	for (const bad of [
+		'soon',
+		'later,fail=1',
+		'soon,fail=0',
+		'soon,fail=1.5',
+		'now,fail=0%',
+		'now,fail=101%',
+		'soon,success=1',
+	]) {
+		assert.throws(() => parseHalt(bad), /invalid --halt/, bad);
+	}
+	const count = parseHalt('soon,fail=2');
+	assert.equal(shouldHalt(count, 1, 10), false);
+	assert.equal(shouldHalt(count, 2, 2), true);
+	const percent = parseHalt('soon,fail=50%');
+	assert.equal(shouldHalt(percent, 2, 2), false, 'too few finished to judge');
+	assert.equal(shouldHalt(percent, 2, 3), true);
+	assert.equal(shouldHalt(percent, 2, 5), false);
+	assert.equal(shouldHalt(undefined, 100, 100), false);
+});
+
+test('resumeHint: the exact command, --resume added once, shell-quoted', () => {
+	assert.equal(
+		resumeHint(['-o', 'out.jsonl', '-t', "Say {{input}}, it's fine", 'in.txt'], {
+			output: 'out.jsonl',
+		}),
+		`promptbatch: to finish the run: promptbatch -o out.jsonl -t 'Say {{input}}, it'\\''s fine' in.txt --resume`,
+	);
+	assert.equal(
+		resumeHint(['--resume', '-o', 'o'], { output: 'o' }),
+		'promptbatch: to finish the run: promptbatch --resume -o o',
+	);
+	assert.match(resumeHint(['x.txt'], {}), /results went to stdout/);
+});
