@@ -17,6 +17,28 @@ function gaps(server: { requests: readonly { at: number }[] }): number[] {
 	return times.slice(1).map((t, i) => t - (times[i] as number));
 }
 
+/**
+ * Asserts that from request `from` on, arrivals keep to one per `intervalMs`: request j lands
+ * no earlier than (j - from - 1) intervals after request `from` (one early, for the limiter's
+ * slack), with 60 ms for scheduling noise. A late arrival only helps, so load can't fail it;
+ * requests sent at once would.
+ */
+function assertPaced(
+	server: { requests: readonly { at: number }[] },
+	from: number,
+	intervalMs: number,
+): void {
+	const times = server.requests.map((r) => r.at);
+	const start = times[from] as number;
+	const offsets = times.map((t) => Math.round(t - start));
+	for (let j = from + 1; j < times.length; j++) {
+		assert.ok(
+			(times[j] as number) - start >= (j - from - 1) * intervalMs - 60,
+			`arrival offsets (ms): ${offsets.join(', ')}`,
+		);
+	}
+}
+
 test('--rpm spreads requests evenly instead of sending them at once', async () => {
 	const server = await mockServer();
 	// 600 rpm is one request every 100 ms; 12 prompts at concurrency 12 would otherwise all go at once.
@@ -24,15 +46,8 @@ test('--rpm spreads requests evenly instead of sending them at once', async () =
 		input: prompts(12),
 	});
 	assert.equal(result.code, 0, result.stderr);
-	const observed = gaps(server);
-	// After at most one extra at the start (the limiter's small slack), every gap is about 100 ms.
-	const paced = observed.slice(1);
-	assert.ok(
-		paced.every((gap) => gap >= 70),
-		`gaps: ${observed.map(Math.round).join(', ')}`,
-	);
-	const span = (server.requests.at(-1)?.at ?? 0) - (server.requests[0]?.at ?? 0);
-	assert.ok(span >= 950, `12 requests at 600 rpm span at least ~1 s, got ${Math.round(span)} ms`);
+	assert.equal(server.requests.length, 12);
+	assertPaced(server, 0, 100);
 });
 
 test('limits the server advertises in x-ratelimit-* headers pace the run without any flag', async () => {
@@ -40,11 +55,7 @@ test('limits the server advertises in x-ratelimit-* headers pace the run without
 	const result = await runCli(['--base-url', server.url, '-c', '2', '-q'], { input: prompts(14) });
 	assert.equal(result.code, 0, result.stderr);
 	// The first two go before any answer has told us the limit; after that, ~100 ms apart.
-	const later = gaps(server).slice(3);
-	assert.ok(
-		later.every((gap) => gap >= 70),
-		`gaps: ${gaps(server).map(Math.round).join(', ')}`,
-	);
+	assertPaced(server, 2, 100);
 });
 
 test('a server that says nothing remains holds dispatch until its reset time', async () => {
@@ -64,7 +75,7 @@ test('a server that says nothing remains holds dispatch until its reset time', a
 });
 
 test('a 429 pauses the whole queue for its retry-after, not just the request that got it', async () => {
-	const server = await mockServer({ retryAfterMs: 400, latencyMs: [5, 5] });
+	const server = await mockServer({ retryAfterMs: 1500, latencyMs: [5, 5] });
 	const input = prompts(30, (i) => (i === 3 ? 'limited [[fault:429x1]]' : `prompt ${i}`));
 	const result = await runCli(['--base-url', server.url, '-c', '4', '-q', '-f', 'jsonl'], {
 		input,
@@ -74,7 +85,7 @@ test('a 429 pauses the whole queue for its retry-after, not just the request tha
 	assert.ok(limited);
 	// Requests already on their way when the 429 came back may land just after it; none may start
 	// in the rest of the pause.
-	const during = server.requests.filter((r) => r.at > limited.at + 50 && r.at < limited.at + 390);
+	const during = server.requests.filter((r) => r.at > limited.at + 200 && r.at < limited.at + 1400);
 	assert.deepEqual(
 		during.map((r) => r.prompt),
 		[],
