@@ -6,11 +6,12 @@ import {
 	redactor,
 	resolveConnection,
 } from './config.ts';
-import { ResumeError, UsageError } from './errors.ts';
-import type { InputFormat } from './input/records.ts';
+import { UsageError } from './errors.ts';
+import { preflight } from './input/preflight.ts';
+import type { InputFormat, PromptRecord } from './input/records.ts';
 import { readRecords, STDIN } from './input/sources.ts';
 import { JournalWriter, journalPath, readJournal } from './output/journal.ts';
-import { Ledger } from './output/ledger.ts';
+import { checkResume, checkResumeLength, Ledger } from './output/ledger.ts';
 import { acquireLock } from './output/lock.ts';
 import { Reporter } from './output/progress.ts';
 import {
@@ -140,17 +141,10 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 						options.cacheTtlMs,
 					);
 		const baseURL = options.mock ? 'mock' : (connection?.baseURL ?? 'https://api.openai.com/v1');
-		const check = new Ledger({ previous: previous?.entries, baseURL });
 		const total = await preflight(files, options.inputFormat, io.stdin, build, (record, request) =>
-			check.check(record, request),
+			checkResume(previous?.entries, record, request),
 		);
-		const recorded = previous ? Math.max(0, ...previous.entries.keys()) : 0;
-		if (total !== undefined && recorded > total) {
-			throw new ResumeError(
-				`cannot resume: the journal has a result for prompt ${recorded}, but the input now has ${total}`,
-				'run with the same input as before, or without --resume to start over',
-			);
-		}
+		checkResumeLength(previous?.entries, total);
 
 		let journal: JournalWriter | undefined;
 		let destination: Destination = streamDestination(io.stdout);
@@ -229,35 +223,11 @@ const HEADLINES: Record<RunEnd['kind'], string> = {
 	halted: 'halted',
 };
 
-/**
- * Reads every named file and builds every request before the first is sent: a typo on line
- * 90,000 must not cost 89,999 requests. stdin can't be read twice, so it is checked as it
- * streams. Returns the number of prompts when that is known (no stdin among the sources).
- */
-async function preflight(
-	files: readonly string[],
-	inputFormat: InputFormat | undefined,
-	stdin: Readable,
-	build: (record: import('./input/records.ts').PromptRecord) => ApiRequest,
-	check?: (record: import('./input/records.ts').PromptRecord, request: ApiRequest) => void,
-): Promise<number | undefined> {
-	const named = files.filter((file) => file !== STDIN);
-	// Indexes only match the real run's when no stdin comes between the files.
-	const positional = named.length === files.length;
-	let total = 0;
-	for await (const record of readRecords(named, inputFormat, stdin)) {
-		const request = build(record);
-		if (positional) check?.(record, request);
-		total++;
-	}
-	return positional ? total : undefined;
-}
-
 async function dryRun(
 	files: readonly string[],
 	options: RunOptions,
 	io: RunIO,
-	build: (record: import('./input/records.ts').PromptRecord) => ApiRequest,
+	build: (record: PromptRecord) => ApiRequest,
 	total: number | undefined,
 ): Promise<RunSummary> {
 	const destination =

@@ -6,6 +6,13 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type FaultKind, parseDirectives, seededRandom } from './faults.ts';
+import {
+	apiError,
+	chatBody,
+	type RateLimits,
+	rateLimitHeaders,
+	responsesBody,
+} from './responses.ts';
 
 export interface MockServerOptions {
 	/** Each answer waits a random time in [min, max] ms. Default [0, 0]. */
@@ -20,12 +27,7 @@ export interface MockServerOptions {
 	 * Advertised in x-ratelimit-* headers over a sliding window (default a minute, as OpenAI's);
 	 * with `enforce`, a request over them gets a 429.
 	 */
-	readonly rateLimits?: {
-		readonly rpm?: number;
-		readonly tpm?: number;
-		readonly enforce?: boolean;
-		readonly windowMs?: number;
-	};
+	readonly rateLimits?: RateLimits;
 	/** The `retry-after-ms` sent with 429s and 5xx. Default 20. */
 	readonly retryAfterMs?: number;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
@@ -226,83 +228,6 @@ function promptOf(body: Record<string, unknown>): string {
 	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
 	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
 	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
-}
-
-function chatBody(body: Record<string, unknown>, prompt: string, tokens: number) {
-	return {
-		id: `chatcmpl-mock${Math.floor(Math.random() * 1e9)}`,
-		object: 'chat.completion',
-		created: Math.floor(Date.now() / 1000),
-		model: String(body.model ?? 'mock'),
-		choices: [
-			{
-				index: 0,
-				message: { role: 'assistant', content: prompt, refusal: null },
-				logprobs: null,
-				finish_reason: 'stop',
-			},
-		],
-		usage: { prompt_tokens: tokens, completion_tokens: tokens, total_tokens: 2 * tokens },
-	};
-}
-
-function responsesBody(body: Record<string, unknown>, prompt: string, tokens: number) {
-	return {
-		id: `resp_mock${Math.floor(Math.random() * 1e9)}`,
-		object: 'response',
-		created_at: Math.floor(Date.now() / 1000),
-		status: 'completed',
-		model: String(body.model ?? 'mock'),
-		output: [
-			{
-				type: 'message',
-				id: 'msg_mock',
-				status: 'completed',
-				role: 'assistant',
-				content: [{ type: 'output_text', text: prompt, annotations: [] }],
-			},
-		],
-		usage: { input_tokens: tokens, output_tokens: tokens, total_tokens: 2 * tokens },
-	};
-}
-
-function apiError(message: string, type: string, code: string | null) {
-	return { error: { message, type, param: null, code } };
-}
-
-/** OpenAI-style headers from a sliding one-minute window of what was accepted. */
-function rateLimitHeaders(
-	limits: MockServerOptions['rateLimits'],
-	window: { at: number; tokens: number }[],
-	now: number,
-	tokens: number,
-): { headers: Record<string, string>; exceeded: boolean } {
-	if (!limits) return { headers: {}, exceeded: false };
-	const span = limits.windowMs ?? 60_000;
-	while (window.length > 0 && (window[0] as { at: number }).at <= now - span) window.shift();
-	const used = window.length;
-	const usedTokens = window.reduce((sum, entry) => sum + entry.tokens, 0);
-	const exceeded =
-		limits.enforce === true &&
-		((limits.rpm !== undefined && used >= limits.rpm) ||
-			(limits.tpm !== undefined && usedTokens + tokens > limits.tpm));
-	if (!exceeded) window.push({ at: now, tokens });
-	const headers: Record<string, string> = {};
-	if (limits.rpm !== undefined) {
-		const remaining = Math.max(0, limits.rpm - window.length);
-		headers['x-ratelimit-limit-requests'] = String(limits.rpm);
-		headers['x-ratelimit-remaining-requests'] = String(remaining);
-		headers['x-ratelimit-reset-requests'] =
-			`${Math.ceil(((limits.rpm - remaining) * span) / limits.rpm)}ms`;
-	}
-	if (limits.tpm !== undefined) {
-		const remaining = Math.max(0, limits.tpm - usedTokens - (exceeded ? 0 : tokens));
-		headers['x-ratelimit-limit-tokens'] = String(limits.tpm);
-		headers['x-ratelimit-remaining-tokens'] = String(remaining);
-		headers['x-ratelimit-reset-tokens'] =
-			`${Math.ceil(((limits.tpm - remaining) * span) / limits.tpm)}ms`;
-	}
-	return { headers, exceeded };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -18,6 +18,36 @@ export interface LedgerOptions {
 	readonly baseURL: string;
 }
 
+/** Throws ResumeError when the journal recorded another request at this prompt's position. */
+export function checkResume(
+	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	record: PromptRecord,
+	request: ApiRequest,
+): void {
+	const entry = previous?.get(record.index);
+	if (entry && entry.hash !== requestHash(request)) {
+		throw new ResumeError(
+			`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input or an option that shapes requests (model, template, system, params...) changed`,
+			'run with the same input and options as before, or without --resume to start over',
+		);
+	}
+}
+
+/** Throws ResumeError when the journal has results past the end of the input (it shrank). */
+export function checkResumeLength(
+	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	total: number | undefined,
+): void {
+	let recorded = 0;
+	for (const index of previous?.keys() ?? []) recorded = Math.max(recorded, index);
+	if (total !== undefined && recorded > total) {
+		throw new ResumeError(
+			`cannot resume: the journal has a result for prompt ${recorded}, but the input now has ${total}`,
+			'run with the same input as before, or without --resume to start over',
+		);
+	}
+}
+
 /**
  * What is already answered, and the record of what gets answered: a success the journal holds
  * for the same request (resume), then a cached answer. Every new result goes into the journal,
@@ -34,19 +64,8 @@ export class Ledger {
 		return this.#options.cache !== undefined;
 	}
 
-	/** Throws ResumeError when the journal recorded another request at this position. */
-	check(record: PromptRecord, request: ApiRequest): void {
-		const entry = this.#options.previous?.get(record.index);
-		if (entry && entry.hash !== requestHash(request)) {
-			throw new ResumeError(
-				`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input or an option that shapes requests (model, template, system, params...) changed`,
-				'run with the same input and options as before, or without --resume to start over',
-			);
-		}
-	}
-
 	reuse(record: PromptRecord, request: ApiRequest): Reused | undefined {
-		this.check(record, request);
+		checkResume(this.#options.previous, record, request);
 		const entry = this.#options.previous?.get(record.index);
 		if (entry && entry.record.error === null) return { result: entry.record, source: 'journal' };
 		const cache = this.#options.cache;

@@ -5,6 +5,7 @@ import type { Ledger } from '../output/ledger.ts';
 import { type ResultRecord, resultRecord } from '../output/record.ts';
 import type { ApiRequest } from '../requests/build.ts';
 import type { Transport } from '../requests/client.ts';
+import { abortable, aborted } from './abortable.ts';
 import { type AttemptContext, attempt, describeError } from './attempt.ts';
 import { type HaltPolicy, shouldHalt } from './halt.ts';
 import type { Limiter } from './limiter.ts';
@@ -231,31 +232,4 @@ function fatalError(
 		`quota or billing exhausted: ${message}`,
 		'check your plan and billing details',
 	);
-}
-
-/** A promise that resolves when the signal aborts (never, if it never does). */
-function aborted(signal: AbortSignal): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve) =>
-		signal.addEventListener('abort', () => resolve(), { once: true }),
-	);
-}
-
-/** Iterates until `stopped` resolves, even while a read (stdin) is blocked. */
-async function* abortable<T>(
-	iterable: AsyncIterable<T>,
-	stopped: Promise<void>,
-): AsyncGenerator<T> {
-	const iterator = iterable[Symbol.asyncIterator]();
-	const end = stopped.then(() => undefined);
-	try {
-		for (;;) {
-			const next = await Promise.race([iterator.next(), end]);
-			if (next === undefined || next.done) return;
-			yield next.value;
-		}
-	} finally {
-		// A blocked read can't be cut short; don't wait for it, the caller closes the stream.
-		iterator.return?.()?.catch(() => {});
-	}
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { collectParam } from '../../src/cli.ts';
 import { redactor } from '../../src/config.ts';
 import { colorLevel } from '../../src/output/color.ts';
 import { formatDuration, progressText, Reporter } from '../../src/output/progress.ts';
 import type { ResultRecord } from '../../src/output/record.ts';
 import { formatEnd, formatRecord } from '../../src/output/write.ts';
+import { collectParam } from '../../src/program.ts';
 import { RunStats } from '../../src/scheduling/stats.ts';
 
 const ok: ResultRecord = {

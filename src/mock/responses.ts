@@ -1,0 +1,85 @@
+/** The mock server's answers: OpenAI-shaped bodies, errors and rate-limit headers. */
+
+export interface RateLimits {
+	readonly rpm?: number;
+	readonly tpm?: number;
+	readonly enforce?: boolean;
+	readonly windowMs?: number;
+}
+
+export function chatBody(body: Record<string, unknown>, prompt: string, tokens: number) {
+	return {
+		id: `chatcmpl-mock${Math.floor(Math.random() * 1e9)}`,
+		object: 'chat.completion',
+		created: Math.floor(Date.now() / 1000),
+		model: String(body.model ?? 'mock'),
+		choices: [
+			{
+				index: 0,
+				message: { role: 'assistant', content: prompt, refusal: null },
+				logprobs: null,
+				finish_reason: 'stop',
+			},
+		],
+		usage: { prompt_tokens: tokens, completion_tokens: tokens, total_tokens: 2 * tokens },
+	};
+}
+
+export function responsesBody(body: Record<string, unknown>, prompt: string, tokens: number) {
+	return {
+		id: `resp_mock${Math.floor(Math.random() * 1e9)}`,
+		object: 'response',
+		created_at: Math.floor(Date.now() / 1000),
+		status: 'completed',
+		model: String(body.model ?? 'mock'),
+		output: [
+			{
+				type: 'message',
+				id: 'msg_mock',
+				status: 'completed',
+				role: 'assistant',
+				content: [{ type: 'output_text', text: prompt, annotations: [] }],
+			},
+		],
+		usage: { input_tokens: tokens, output_tokens: tokens, total_tokens: 2 * tokens },
+	};
+}
+
+export function apiError(message: string, type: string, code: string | null) {
+	return { error: { message, type, param: null, code } };
+}
+
+/** OpenAI-style headers from a sliding one-minute window of what was accepted. */
+export function rateLimitHeaders(
+	limits: RateLimits | undefined,
+	window: { at: number; tokens: number }[],
+	now: number,
+	tokens: number,
+): { headers: Record<string, string>; exceeded: boolean } {
+	if (!limits) return { headers: {}, exceeded: false };
+	const span = limits.windowMs ?? 60_000;
+	while (window.length > 0 && (window[0] as { at: number }).at <= now - span) window.shift();
+	const used = window.length;
+	const usedTokens = window.reduce((sum, entry) => sum + entry.tokens, 0);
+	const exceeded =
+		limits.enforce === true &&
+		((limits.rpm !== undefined && used >= limits.rpm) ||
+			(limits.tpm !== undefined && usedTokens + tokens > limits.tpm));
+	if (!exceeded) window.push({ at: now, tokens });
+	const headers: Record<string, string> = {};
+	if (limits.rpm !== undefined) {
+		const remaining = Math.max(0, limits.rpm - window.length);
+		headers['x-ratelimit-limit-requests'] = String(limits.rpm);
+		headers['x-ratelimit-remaining-requests'] = String(remaining);
+		headers['x-ratelimit-reset-requests'] =
+			`${Math.ceil(((limits.rpm - remaining) * span) / limits.rpm)}ms`;
+	}
+	if (limits.tpm !== undefined) {
+		const remaining = Math.max(0, limits.tpm - usedTokens - (exceeded ? 0 : tokens));
+		headers['x-ratelimit-limit-tokens'] = String(limits.tpm);
+		headers['x-ratelimit-remaining-tokens'] = String(remaining);
+		headers['x-ratelimit-reset-tokens'] =
+			`${Math.ceil(((limits.tpm - remaining) * span) / limits.tpm)}ms`;
+	}
+	return { headers, exceeded };
+}
