@@ -1,21 +1,37 @@
-/** A promise that resolves when the signal aborts (never, if it never does). */
-export function aborted(signal: AbortSignal): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve) =>
-		signal.addEventListener('abort', () => resolve(), { once: true }),
-	);
+/**
+ * Waits for `promise`, or for `signal` to abort, whichever comes first; resolves with the value,
+ * or undefined on abort. Unlike Promise.race against a promise that stays pending all run, it
+ * leaves nothing behind: the abort listener is removed as soon as `promise` settles. (A race
+ * per record against one long-lived promise keeps every race's reaction alive: a leak that
+ * sinks a 200,000-prompt run.)
+ */
+export function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+	if (signal.aborted) return Promise.resolve(undefined);
+	return new Promise((resolve, reject) => {
+		const onAbort = () => resolve(undefined);
+		signal.addEventListener('abort', onAbort, { once: true });
+		promise.then(
+			(value) => {
+				signal.removeEventListener('abort', onAbort);
+				resolve(value);
+			},
+			(error: unknown) => {
+				signal.removeEventListener('abort', onAbort);
+				reject(error);
+			},
+		);
+	});
 }
 
-/** Iterates until `stopped` resolves, even while a read (stdin) is blocked. */
+/** Iterates until `signal` aborts, even while a read (stdin) is blocked. */
 export async function* abortable<T>(
 	iterable: AsyncIterable<T>,
-	stopped: Promise<void>,
+	signal: AbortSignal,
 ): AsyncGenerator<T> {
 	const iterator = iterable[Symbol.asyncIterator]();
-	const end = stopped.then(() => undefined);
 	try {
 		for (;;) {
-			const next = await Promise.race([iterator.next(), end]);
+			const next = await orAbort(iterator.next(), signal);
 			if (next === undefined || next.done) return;
 			yield next.value;
 		}

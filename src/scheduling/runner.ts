@@ -5,7 +5,7 @@ import type { Ledger } from '../output/ledger.ts';
 import { type ResultRecord, resultRecord } from '../output/record.ts';
 import type { ApiRequest } from '../requests/build.ts';
 import type { Transport } from '../requests/client.ts';
-import { abortable, aborted } from './abortable.ts';
+import { abortable, orAbort } from './abortable.ts';
 import { type AttemptContext, attempt, describeError } from './attempt.ts';
 import { type HaltPolicy, shouldHalt } from './halt.ts';
 import type { Limiter } from './limiter.ts';
@@ -165,11 +165,10 @@ export async function runRecords(
 		);
 	};
 
-	const stopped = aborted(halt.signal);
 	try {
-		for await (const record of abortable(records, stopped)) {
-			await Promise.race([reorder.admit(record.index), stopped]);
-			await Promise.race([queue.onSizeLessThan(options.concurrency), stopped]);
+		for await (const record of abortable(records, halt.signal)) {
+			await orAbort(reorder.admit(record.index), halt.signal);
+			await orAbort(queue.onSizeLessThan(options.concurrency), halt.signal);
 			if (halt.signal.aborted) break;
 			const request = deps.build(record);
 			const reused = ledger?.reuse(record, request);

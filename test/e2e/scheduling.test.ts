@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { jsonLines, prompts, runCli } from '../helpers/cli.ts';
+import { jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('the concurrency cap holds as the server observes it', async () => {
@@ -93,4 +95,20 @@ test('a 429 pauses the whole queue for its retry-after, not just the request tha
 	const records = jsonLines(result.stdout);
 	assert.equal(records.length, 30);
 	assert.equal(records[2]?.attempts, 2);
+});
+
+test('memory stays bounded on a long input: 20,000 prompts in a 32 MB heap', {
+	timeout: 120_000,
+}, async () => {
+	const server = await mockServer();
+	const dir = withFiles({ 'in.txt': prompts(20_000) });
+	const result = await runCli(
+		['--base-url', server.url, '-c', '64', '-q', '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'],
+		{
+			cwd: dir,
+			env: { NODE_OPTIONS: '--max-old-space-size=32' },
+		},
+	);
+	assert.equal(result.code, 0, result.stderr.slice(0, 2000));
+	assert.equal(readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n').length, 20_001);
 });
