@@ -122,7 +122,10 @@ export function buildProgram(write: ProgramOutput): Command {
 			new Option('-f, --format <format>', 'text, json (an array) or jsonl')
 				.choices(['text', 'json', 'jsonl'])
 				.default('text'),
-			new Option('-o, --output <file>', 'write results to a file (default: stdout)'),
+			new Option(
+				'-o, --output <file>',
+				'write results to a file, journaled so that a killed run can --resume (default, or -: stdout)',
+			),
 			new Option('-q, --quiet', 'no progress and no summary on stderr'),
 			new Option('--verbose', 'log every retry and its reason on stderr'),
 			new Option('--dry-run', 'print the request bodies as JSONL and send nothing'),

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import {
 	type Connection,
@@ -99,7 +100,9 @@ export interface RunSummary {
  * or input (before anything is sent, for files), and for a run that stopped early (fatal,
  * halted: after writing what came back); resolves otherwise, with the counts for the exit code.
  */
-export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
+export async function run(given: RunOptions, io: RunIO): Promise<RunSummary> {
+	// `-o -` is stdout, as for most tools that take an output file.
+	const options = given.output === STDIN ? { ...given, output: undefined } : given;
 	if (options.resume && options.output === undefined) {
 		throw new UsageError(
 			'--resume needs -o FILE',
@@ -107,6 +110,7 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 		);
 	}
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
+	if (options.output !== undefined) refuseOverwritingInput(options.output, files);
 	const build = requestBuilder({
 		...options,
 		api: options.api ?? 'chat',
@@ -240,4 +244,26 @@ async function dryRun(
 		await destination.close();
 	}
 	return { total, ok: 0, failed: 0, aborted: 0, interrupted: false };
+}
+
+/** Writing the output would truncate an input before it is read: refuse, as `sort -o` would not. */
+function refuseOverwritingInput(output: string, files: readonly string[]): void {
+	const target = identity(output);
+	if (target === undefined) return;
+	const input = files.find((file) => file !== STDIN && identity(file) === target);
+	if (input !== undefined) {
+		throw new UsageError(
+			`-o ${output} is also an input file (${input}); writing it would destroy the input`,
+			'write the results to another file',
+		);
+	}
+}
+
+function identity(path: string): string | undefined {
+	try {
+		const { dev, ino } = statSync(path);
+		return `${dev}:${ino}`;
+	} catch {
+		return undefined;
+	}
 }

@@ -245,3 +245,20 @@ test('--cache without a directory uses $XDG_CACHE_HOME/promptbatch, else ~/.cach
 	assert.equal(viaHome.code, 0, viaHome.stderr);
 	assert.ok(existsSync(join(home, '.cache', 'promptbatch')));
 });
+
+test('-o naming an input file is refused before it can destroy the input; -o - is stdout', async () => {
+	const server = await mockServer();
+	const dir = withFiles({ 'in.txt': prompts(2) });
+	const same = await runCli(['--base-url', server.url, '-o', './in.txt', 'in.txt'], { cwd: dir });
+	assert.equal(same.code, 2);
+	assert.match(
+		same.stderr,
+		/^promptbatch: -o \.\/in\.txt is also an input file \(in\.txt\); writing it would destroy the input/,
+	);
+	assert.equal(readFileSync(join(dir, 'in.txt'), 'utf8'), prompts(2));
+	const dash = await runCli(['--base-url', server.url, '-q', '-o', '-', 'in.txt'], { cwd: dir });
+	assert.equal(dash.code, 0, dash.stderr);
+	assert.equal(dash.stdout, '[1] prompt 1\n[2] prompt 2\n');
+	assert.equal(existsSync(join(dir, '-')), false);
+	assert.equal(server.requests.length, 2);
+});
