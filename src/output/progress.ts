@@ -98,7 +98,7 @@ export class Reporter {
 			`${stats.retries} ${stats.retries === 1 ? 'retry' : 'retries'}`,
 			`${formatCount(tokens)} tokens (${formatCount(stats.promptTokens)} in, ${formatCount(stats.completionTokens)} out)`,
 			`${seconds.toFixed(1)}s`,
-			`${(seconds > 0 ? stats.done / seconds : 0).toFixed(1)} req/s`,
+			`${(seconds > 0 ? stats.sent / seconds : 0).toFixed(1)} req/s`,
 		];
 		// What cost nothing, or didn't finish, only when there is some: the usual line stays short.
 		if (stats.aborted > 0) parts.splice(2, 0, c.yellow(`${stats.aborted} aborted`));
@@ -111,7 +111,7 @@ export class Reporter {
 
 export function progressText(stats: RunStats, now = performance.now()): string {
 	const seconds = stats.elapsedMs(now) / 1000;
-	const rate = seconds > 0 ? stats.done / seconds : 0;
+	const rate = seconds > 0 ? stats.sent / seconds : 0;
 	const of = stats.total === undefined ? '' : `/${stats.total}`;
 	const parts = [
 		`${stats.done}${of} done`,

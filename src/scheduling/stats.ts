@@ -30,6 +30,11 @@ export class RunStats {
 		return this.ok + this.failed + this.aborted;
 	}
 
+	/** Prompts that have their result from a request: what rates and ETAs are made of. */
+	get sent(): number {
+		return this.done - this.resumed - this.cached;
+	}
+
 	elapsedMs(now = performance.now()): number {
 		return now - this.startedAt;
 	}
