@@ -213,10 +213,27 @@ export async function run(given: RunOptions, io: RunIO): Promise<RunSummary> {
 			aborted: stats.aborted,
 			interrupted: end.kind === 'interrupted',
 		};
+	} catch (error) {
+		// The run's own error says more than any failure to close up after it.
+		await closeAll(cleanup).catch(() => {});
+		throw error;
 	} finally {
-		for (const step of cleanup.reverse()) await step();
+		await closeAll(cleanup);
 		release?.();
 	}
+}
+
+/** Runs each cleanup step once, in reverse order, all of them; then throws the first failure. */
+async function closeAll(steps: (() => void | Promise<void>)[]): Promise<void> {
+	let failure: unknown;
+	for (const step of steps.splice(0).reverse()) {
+		try {
+			await step();
+		} catch (error) {
+			failure ??= error;
+		}
+	}
+	if (failure !== undefined) throw failure;
 }
 
 const HEADLINES: Record<RunEnd['kind'], string> = {

@@ -104,13 +104,21 @@ export class JournalWriter {
 		this.#dirty = true;
 	}
 
+	/** Syncs what is left and closes; a failure here is a failure to record (FatalRunError). */
 	close(): void {
 		clearInterval(this.#timer);
+		let failure: unknown;
 		try {
 			if (this.#dirty) fdatasyncSync(this.#fd);
-		} finally {
-			closeSync(this.#fd);
+		} catch (error) {
+			failure = error;
 		}
+		try {
+			closeSync(this.#fd);
+		} catch (error) {
+			failure ??= error;
+		}
+		if (failure !== undefined) throw this.#failure(failure);
 	}
 
 	#sync(): void {

@@ -62,7 +62,14 @@ export function fileDestination(path: string): Destination {
 			}
 		},
 		close() {
-			closeSync(fd);
+			try {
+				closeSync(fd);
+			} catch (error) {
+				throw new FatalRunError(
+					`cannot write ${path}: ${(error as Error).message}`,
+					'make room or fix permissions, then rerun with --resume',
+				);
+			}
 		},
 	};
 }
