@@ -86,7 +86,7 @@ export class Ledger {
 	record(request: ApiRequest, result: ResultRecord): void {
 		if (result.error?.type === 'aborted') return;
 		this.#options.journal?.append(requestHash(request), result);
-		if (this.#options.cache && result.error === null) {
+		if (this.#options.cache && result.error === null && !result.cached) {
 			const { response, model, usage, finish_reason } = result;
 			this.#options.cache.put(this.key(request), {
 				response,
