@@ -56,8 +56,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		});
 		if (brokenPipe) process.exitCode = 141;
 		else if (summary.interrupted) {
+			const done = summary.ok + summary.failed;
 			const of = summary.total === undefined ? '' : ` of ${summary.total}`;
-			stderr.write(`promptbatch: interrupted: ${summary.ok + summary.failed}${of} prompts done\n`);
+			const left = summary.total === undefined ? '' : `, ${summary.total - done} to go`;
+			stderr.write(`promptbatch: ${done}${of} prompts done${left}\n`);
 			stderr.write(`${resumeHint(argv, options)}\n`);
 			process.exitCode = signalCode;
 		} else process.exitCode = summary.failed > 0 ? ExitCode.someFailed : ExitCode.ok;

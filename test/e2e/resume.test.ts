@@ -121,7 +121,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		assert.equal(done.length, server.requests.length);
 		assert.match(
 			result.stderr,
-			new RegExp(`promptbatch: interrupted: ${done.length} of 30 prompts done\\n`),
+			new RegExp(`promptbatch: ${done.length} of 30 prompts done, ${30 - done.length} to go\\n`),
 		);
 		const hint = /promptbatch: to finish the run: promptbatch (.*)\n/.exec(result.stderr);
 		assert.equal(hint?.[1], `${args.join(' ')} --resume`);
