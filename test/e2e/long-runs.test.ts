@@ -163,8 +163,11 @@ test('--cache is safe under concurrent runs: no torn entries, no temporary files
 	);
 	assert.equal(files.length, 100);
 	for (const f of files) JSON.parse(readFileSync(join(f.parentPath, f.name), 'utf8'));
+	const sent = server.requests.length;
 	const again = await runCli(args, { input });
+	assert.equal(again.code, 0, again.stderr);
 	assert.ok(jsonLines(again.stdout).every((r) => r.cached === true));
+	assert.equal(server.requests.length, sent, 'a cached rerun sends no request');
 });
 
 test('--halt soon,fail=N stops dispatching after N failures and exits 1, saying why', {
