@@ -26,6 +26,8 @@ export function defaultCacheDir(env: Environment): string {
 export class ResponseCache {
 	readonly #dir: string;
 	readonly #ttlMs: number | undefined;
+	/** Subdirectories known to exist, so each is made once per run, not once per entry. */
+	readonly #shards = new Set<string>();
 
 	constructor(dir: string, ttlMs: number | undefined) {
 		try {
@@ -55,7 +57,11 @@ export class ResponseCache {
 		const path = this.#path(key);
 		const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 		try {
-			mkdirSync(join(this.#dir, key.slice(0, 2)), { recursive: true });
+			const shard = key.slice(0, 2);
+			if (!this.#shards.has(shard)) {
+				mkdirSync(join(this.#dir, shard), { recursive: true });
+				this.#shards.add(shard);
+			}
 			writeFileSync(temp, JSON.stringify(answer));
 			renameSync(temp, path);
 			return true;
