@@ -39,28 +39,7 @@ test('SIGKILL at random moments, then --resume: the file equals an uninterrupted
 	const concurrency = 4;
 	const input = prompts(N);
 	const options = { latencyMs: [5, 30] as [number, number], seed: 42 };
-	const reference = await mockServer(options);
-	const refDir = withFiles({ 'in.txt': input });
-	const clean = await runCli(
-		[
-			'--base-url',
-			reference.url,
-			'-c',
-			String(concurrency),
-			'-f',
-			'jsonl',
-			'-q',
-			'-o',
-			'out.jsonl',
-			'in.txt',
-		],
-		{ cwd: refDir },
-	);
-	assert.equal(clean.code, 0, clean.stderr);
-
-	const server = await mockServer(options);
-	const dir = withFiles({ 'in.txt': input });
-	const args = [
+	const argsFor = (server: MockServer) => [
 		'--base-url',
 		server.url,
 		'-c',
@@ -72,6 +51,14 @@ test('SIGKILL at random moments, then --resume: the file equals an uninterrupted
 		'out.jsonl',
 		'in.txt',
 	];
+	const reference = await mockServer(options);
+	const refDir = withFiles({ 'in.txt': input });
+	const clean = await runCli(argsFor(reference), { cwd: refDir });
+	assert.equal(clean.code, 0, clean.stderr);
+
+	const server = await mockServer(options);
+	const dir = withFiles({ 'in.txt': input });
+	const args = argsFor(server);
 	const random = seededRandom(7);
 	let kills = 0;
 	for (let round = 0; round < 3; round++) {
