@@ -33,9 +33,14 @@ export class ResponseCache {
 		try {
 			mkdirSync(dir, { recursive: true });
 		} catch (error) {
+			const file = (error as NodeJS.ErrnoException).code === 'EEXIST';
 			throw new UsageError(
-				`cannot use cache directory ${dir}: ${(error as Error).message}`,
-				'give --cache a writable directory',
+				file
+					? `--cache ${dir}: that is a file, not a directory`
+					: `cannot use cache directory ${dir}: ${(error as Error).message}`,
+				file
+					? 'write --cache=DIR, or put --cache after the input files: "--cache FILE" takes FILE as the cache directory'
+					: 'give --cache a writable directory',
 			);
 		}
 		this.#dir = dir;

@@ -222,6 +222,13 @@ test('bad --halt and --cache-ttl values are usage errors', async () => {
 		assert.equal(result.code, 2, `${flag} ${value}`);
 		assert.match(result.stderr, new RegExp(`^promptbatch: option '${flag}`));
 	}
+	const dir = withFiles({ 'in.txt': 'x\n' });
+	const fileAsCache = await runCli(['--mock', '--cache', 'in.txt'], { cwd: dir });
+	assert.equal(fileAsCache.code, 2);
+	assert.match(
+		fileAsCache.stderr,
+		/^promptbatch: --cache in\.txt: that is a file, not a directory \(write --cache=DIR/,
+	);
 });
 
 test('--cache without a directory uses $XDG_CACHE_HOME/promptbatch, else ~/.cache/promptbatch', {
