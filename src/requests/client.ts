@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import OpenAI, { type ClientOptions } from 'openai';
+import { Agent, fetch } from 'undici';
 import type { Connection, Environment } from '../config.ts';
 import type { HeaderReader } from '../scheduling/ratelimit-headers.ts';
 import type { ApiRequest } from './build.ts';
@@ -39,6 +40,13 @@ export function createTransport(
 		timeout: options.timeoutMs,
 		logger: { error: write, warn: write, info: write, debug: write },
 		logLevel: level && LOG_LEVELS.has(level) ? (level as OpenAI['logLevel']) : 'warn',
+		// Node's built-in fetch gives up after 300 s without headers or body data, whatever our
+		// timeout says; a long answer would then fail as a dropped connection and be paid for
+		// again on retry. undici's own fetch, with an Agent given our timeout, honours --timeout.
+		fetch: fetch as unknown as ClientOptions['fetch'],
+		fetchOptions: {
+			dispatcher: new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
+		} as ClientOptions['fetchOptions'],
 	});
 	return async (request, signal) => {
 		const { data, response } = await client
