@@ -41,8 +41,15 @@ export async function* splitItems(
 		if (text.trim() !== '') yield { text, line: itemLine };
 	}
 
+	let start = true;
 	for await (const chunk of chunks) {
-		yield* drain(pending + (typeof chunk === 'string' ? chunk : decoder.write(chunk)), false);
+		let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+		// Editors on Windows begin UTF-8 files with a byte order mark; it is no part of a prompt.
+		if (start && text !== '') {
+			if (text.startsWith('\uFEFF')) text = text.slice(1);
+			start = false;
+		}
+		yield* drain(pending + text, false);
 	}
 	yield* drain(pending + decoder.end(), true);
 }

@@ -33,6 +33,20 @@ test('splitItems: a multi-byte character split across chunks stays whole', async
 	assert.deepEqual(items, [{ text: 'héllo', line: 1 }]);
 });
 
+test('splitItems: a UTF-8 byte order mark at the start is dropped, even split across chunks', async () => {
+	const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+	const items: RawItem[] = [];
+	const chunks = [
+		bom.subarray(0, 1),
+		Buffer.concat([bom.subarray(1), Buffer.from('"first"\n\uFEFFkept\n')]),
+	];
+	for await (const item of splitItems(Readable.from(chunks), '\n')) items.push(item);
+	assert.deepEqual(items, [
+		{ text: '"first"', line: 1 },
+		{ text: '\uFEFFkept', line: 2 },
+	]);
+});
+
 test('splitItems: NUL-separated items keep their newlines and report the line they start on', async () => {
 	assert.deepEqual(await split(['one\ntwo\0\0three', '\0\n'], '\0'), [
 		{ text: 'one\ntwo', line: 1 },
