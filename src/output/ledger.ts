@@ -4,7 +4,7 @@ import type { ApiRequest } from '../requests/build.ts';
 import type { ResponseCache } from '../requests/cache.ts';
 import { cacheKey, requestHash } from '../requests/fingerprint.ts';
 import type { JournalEntry, JournalWriter } from './journal.ts';
-import { type ResultRecord, resultRecord } from './record.ts';
+import { cachedResult, type ResultRecord } from './record.ts';
 
 /** Where a result came from without a request. */
 export type Reused = { readonly result: ResultRecord; readonly source: 'journal' | 'cache' };
@@ -71,13 +71,7 @@ export class Ledger {
 		const cache = this.#options.cache;
 		const answer = cache?.get(this.key(request));
 		if (!answer) return undefined;
-		const { created: _, ...fields } = answer;
-		const result = resultRecord(
-			record,
-			request.input,
-			{ ...fields, error: null, attempts: 0, latency_ms: 0 },
-			true,
-		);
+		const result = cachedResult(record, request.input, answer);
 		this.#options.journal?.append(requestHash(request), result);
 		return { result, source: 'cache' };
 	}

@@ -43,3 +43,18 @@ export function resultRecord(
 		cached,
 	};
 }
+
+/** The record of a prompt answered without a request, from an answer given before. */
+export function cachedResult(
+	record: PromptRecord,
+	input: ResultRecord['input'],
+	answer: Pick<ResultRecord, 'response' | 'model' | 'usage' | 'finish_reason'>,
+): ResultRecord {
+	const { response, model, usage, finish_reason } = answer;
+	return resultRecord(
+		record,
+		input,
+		{ response, error: null, model, usage, finish_reason, attempts: 0, latency_ms: 0 },
+		true,
+	);
+}

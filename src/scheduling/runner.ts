@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { FatalRunError, HaltError, PromptbatchError } from '../errors.ts';
 import type { PromptRecord } from '../input/records.ts';
 import type { Ledger } from '../output/ledger.ts';
-import { type ResultRecord, resultRecord } from '../output/record.ts';
+import { cachedResult, type ResultRecord } from '../output/record.ts';
 import type { ApiRequest } from '../requests/build.ts';
 import type { Transport } from '../requests/client.ts';
 import { abortable, orAbort } from './abortable.ts';
@@ -156,13 +156,7 @@ export async function runRecords(
 		const lead = await leader;
 		if (!lead || lead.error !== null) return attempt(record, request, ctx);
 		countReuse(stats, lead, 'cache');
-		const { response, model, usage, finish_reason } = lead;
-		return resultRecord(
-			record,
-			request.input,
-			{ response, error: null, model, usage, finish_reason, attempts: 0, latency_ms: 0 },
-			true,
-		);
+		return cachedResult(record, request.input, lead);
 	};
 
 	try {
