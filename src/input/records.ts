@@ -1,49 +1,6 @@
-import { InputError } from '../errors.ts';
+import { InputError } from '../core/errors.ts';
+import type { ChatMessage, InputFormat, Payload } from '../core/types.ts';
 import type { RawItem } from './split.ts';
-
-export type InputFormat = 'lines' | 'nul' | 'jsonl';
-
-/** A chat message as the user wrote it; sent on unchanged. */
-export interface ChatMessage {
-	readonly role: string;
-	readonly content: unknown;
-	readonly [key: string]: unknown;
-}
-
-/** What one input record asks for, before options (template, system, model) shape it. */
-export type Payload =
-	/** A prompt text: a line, a NUL item, a JSON string, or an object's `prompt`. */
-	| { readonly kind: 'prompt'; readonly prompt: string; readonly fields: Fields }
-	/** A JSONL object of template fields and no prompt of its own. */
-	| { readonly kind: 'fields'; readonly fields: Fields }
-	/** A whole chat. */
-	| { readonly kind: 'messages'; readonly messages: readonly ChatMessage[] }
-	/** An OpenAI Batch API request line: its body is sent as is. */
-	| {
-			readonly kind: 'batch';
-			readonly url: string;
-			readonly body: Readonly<Record<string, unknown>>;
-	  };
-
-export type Fields = Readonly<Record<string, unknown>>;
-
-export interface PromptRecord {
-	/** 1-based position among the prompts of the whole input (blank lines do not count). */
-	readonly index: number;
-	/** The file it came from, `-` for stdin. */
-	readonly file: string;
-	/** The line it starts on in that file. */
-	readonly line: number;
-	/** The record's own `id` or `custom_id`, if it has one. */
-	readonly id: string | number | undefined;
-	readonly payload: Payload;
-}
-
-/** Batch API endpoints we can send a request line to, by the `url` the line names. */
-export const BATCH_URLS: Readonly<Record<string, 'chat' | 'responses'>> = {
-	'/v1/chat/completions': 'chat',
-	'/v1/responses': 'responses',
-};
 
 /** Parses one raw item of a source; throws InputError naming file and line. */
 export function parseRecord(
@@ -105,12 +62,8 @@ function batchLine(
 	}
 	if (method !== 'POST')
 		fail(`a Batch API request line needs "method": "POST", got ${JSON.stringify(method)}`);
-	if (typeof url !== 'string' || !(url in BATCH_URLS)) {
-		fail(
-			`unsupported "url" ${JSON.stringify(url)}`,
-			`use one of ${Object.keys(BATCH_URLS).join(', ')}`,
-		);
-	}
+	// Which endpoints we can send to is the request builder's to say.
+	if (typeof url !== 'string') fail('a Batch API request line needs a string "url"');
 	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
 		fail('a Batch API request line needs "body" to be a JSON object');
 	}

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { InputError, UsageError } from '../errors.ts';
-import { type InputFormat, type PromptRecord, parseRecord } from './records.ts';
+import { InputError, UsageError } from '../core/errors.ts';
+import type { InputFormat, PromptRecord } from '../core/types.ts';
+import { parseRecord } from './records.ts';
 import { splitItems } from './split.ts';
 
 export const STDIN = '-';

@@ -1,60 +1,46 @@
-import type { ChatMessage, PromptRecord } from '../input/records.ts';
-import type { Usage } from '../requests/response.ts';
-import type { ErrorInfo } from '../scheduling/retry.ts';
+import type { Answer, ChatMessage, Outcome, PromptRecord, ResultRecord } from '../core/types.ts';
 
 /**
- * One output record per input record, success or failure alike (failures have the same shape,
- * with `response: null` and `error` set). The README's "Output" section documents each field;
- * keep the two in step, since scripts parse this.
+ * The only maker of result records, so that every record, however its prompt ended, has the
+ * same fields in the same order.
  */
-export interface ResultRecord {
-	readonly index: number;
-	readonly id: string | number;
-	readonly file: string;
-	readonly line: number;
-	readonly input: string | readonly ChatMessage[];
-	readonly response: string | null;
-	readonly error: ErrorInfo | null;
-	readonly model: string | null;
-	readonly usage: Usage | null;
-	readonly finish_reason: string | null;
-	readonly attempts: number;
-	readonly latency_ms: number;
-	/** Answered from the response cache (`--cache`) without a request. */
-	readonly cached: boolean;
-}
-
 export function resultRecord(
 	record: PromptRecord,
-	input: ResultRecord['input'],
-	fields: Pick<
-		ResultRecord,
-		'response' | 'error' | 'model' | 'usage' | 'finish_reason' | 'attempts' | 'latency_ms'
-	>,
-	cached = false,
+	input: string | readonly ChatMessage[],
+	outcome: Outcome,
 ): ResultRecord {
+	const { completion, error } = outcome;
 	return {
 		index: record.index,
 		id: record.id ?? record.index,
 		file: record.file,
 		line: record.line,
 		input,
-		...fields,
-		cached,
+		response: completion?.text ?? null,
+		error,
+		model: completion?.model ?? null,
+		usage: completion?.usage ?? null,
+		finish_reason: completion?.finishReason ?? null,
+		attempts: outcome.attempts,
+		latency_ms: Math.round(outcome.latencyMs),
+		cached: false,
 	};
 }
 
 /** The record of a prompt answered without a request, from an answer given before. */
-export function cachedResult(
+export function cachedRecord(
 	record: PromptRecord,
-	input: ResultRecord['input'],
-	answer: Pick<ResultRecord, 'response' | 'model' | 'usage' | 'finish_reason'>,
+	input: string | readonly ChatMessage[],
+	answer: Answer,
 ): ResultRecord {
-	const { response, model, usage, finish_reason } = answer;
-	return resultRecord(
-		record,
-		input,
-		{ response, error: null, model, usage, finish_reason, attempts: 0, latency_ms: 0 },
-		true,
-	);
+	const completion = {
+		text: answer.response ?? '',
+		model: answer.model,
+		usage: answer.usage,
+		finishReason: answer.finish_reason,
+	};
+	return {
+		...resultRecord(record, input, { completion, error: null, attempts: 0, latencyMs: 0 }),
+		cached: true,
+	};
 }

@@ -1,38 +1,9 @@
-import { InputError } from '../errors.ts';
-import { BATCH_URLS, type ChatMessage, type PromptRecord } from '../input/records.ts';
+import { InputError } from '../core/errors.ts';
+import type { RequestOptions } from '../core/options.ts';
+import type { ApiRequest, ChatMessage, PromptRecord } from '../core/types.ts';
+import { API_PATHS, BATCH_URLS } from './endpoints.ts';
 import { compileTemplate, renderTemplate, type Template } from './template.ts';
 import { estimateTokens } from './tokens.ts';
-
-export type Api = 'chat' | 'responses';
-
-/** How every request is shaped. */
-export interface RequestOptions {
-	/** Default: `chat` (Chat Completions). */
-	readonly api: Api;
-	readonly model: string;
-	/** System prompt (`instructions` on the Responses API). */
-	readonly system?: string | undefined;
-	/** `{{input}}` is the prompt, `{{name}}` a JSONL record's field. */
-	readonly template?: string | undefined;
-	readonly temperature?: number | undefined;
-	readonly maxTokens?: number | undefined;
-	/** Ask for a JSON object response. */
-	readonly json?: boolean | undefined;
-	/** Extra body fields, merged last, so they override everything above. */
-	readonly params?: Readonly<Record<string, unknown>> | undefined;
-}
-
-/** One request, ready to send. Built once per record: nothing here is recomputed on retry. */
-export interface ApiRequest {
-	readonly api: Api;
-	readonly path: '/chat/completions' | '/responses';
-	readonly body: Readonly<Record<string, unknown>>;
-	/** What the record asked, for the output's `input` field. */
-	readonly input: string | readonly ChatMessage[];
-	readonly estimatedTokens: number;
-}
-
-const PATHS = { chat: '/chat/completions', responses: '/responses' } as const;
 
 /** Compiles the options once and returns the per-record builder. */
 export function requestBuilder(options: RequestOptions): (record: PromptRecord) => ApiRequest {
@@ -40,16 +11,24 @@ export function requestBuilder(options: RequestOptions): (record: PromptRecord) 
 	return (record) => {
 		const { payload } = record;
 		if (payload.kind === 'batch') {
-			const api = BATCH_URLS[payload.url] as Api;
+			const api = Object.hasOwn(BATCH_URLS, payload.url) ? BATCH_URLS[payload.url] : undefined;
+			if (api === undefined) {
+				throw new InputError(
+					record.file,
+					record.line,
+					`unsupported "url" ${JSON.stringify(payload.url)}`,
+					`use one of ${Object.keys(BATCH_URLS).join(', ')}`,
+				);
+			}
 			const body = payload.body;
 			const input = (body.messages ?? body.input ?? '') as ApiRequest['input'];
-			return { api, path: PATHS[api], body, input, estimatedTokens: estimateTokens(body) };
+			return { api, path: API_PATHS[api], body, input, estimatedTokens: estimateTokens(body) };
 		}
 		const input = payload.kind === 'messages' ? payload.messages : promptText(record, template);
 		const body = shapeBody(options, input);
 		return {
 			api: options.api,
-			path: PATHS[options.api],
+			path: API_PATHS[options.api],
 			body,
 			input,
 			estimatedTokens: estimateTokens(body),

@@ -15,10 +15,6 @@ export function compileTemplate(source: string): Template {
 	return parts;
 }
 
-export function templateFields(template: Template): string[] {
-	return template.flatMap((part) => (typeof part === 'string' ? [] : [part.field]));
-}
-
 /**
  * Fills the placeholders from `lookup`. Returns the first field that `lookup` lacks instead of
  * a string, so the caller can say which record lacks which field.

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	utimesSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
@@ -139,6 +146,36 @@ test('--cache: a rerun sends nothing; identical prompts in a run are sent once; 
 	assert.equal(stale.code, 0);
 	assert.equal(server.requests.length, 5);
 	assert.equal(jsonLines(stale.stdout)[0]?.cached, false);
+});
+
+test('--cache-ttl deletes expired entries and stale temporary files; without it nothing is deleted', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer();
+	const cache = withFiles({});
+	const args = ['--base-url', server.url, '-q', `--cache=${cache}`];
+	assert.equal((await runCli(args, { input: 'one\ntwo\nthree\n' })).code, 0);
+	const entries = () =>
+		readdirSync(cache, { recursive: true, withFileTypes: true })
+			.filter((entry) => entry.isFile())
+			.map((entry) => join(entry.parentPath, entry.name));
+	const [old1, old2, fresh] = entries();
+	assert.ok(old1 && old2 && fresh, 'three entries written');
+	const shard = join(old1, '..');
+	const staleTemp = join(shard, 'x.json.1.abc.tmp');
+	const liveTemp = join(shard, 'y.json.2.def.tmp');
+	writeFileSync(staleTemp, '{"torn');
+	writeFileSync(liveTemp, '{"being written');
+	const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+	for (const path of [old1, old2, staleTemp]) utimesSync(path, twoHoursAgo, twoHoursAgo);
+
+	assert.equal((await runCli(args, { input: 'four\n' })).code, 0);
+	assert.equal(entries().length, 6, 'no TTL: nothing deleted');
+	assert.equal((await runCli([...args, '--cache-ttl', '1h'], { input: 'five\n' })).code, 0);
+	const left = entries();
+	for (const path of [old1, old2, staleTemp]) assert.ok(!left.includes(path), `${path} deleted`);
+	assert.ok(left.includes(fresh) && left.includes(liveTemp));
+	assert.equal(left.length, 4, 'the fresh entry, the live temporary file, four and five');
 });
 
 test('--cache is safe under concurrent runs: no torn entries, no temporary files left', {

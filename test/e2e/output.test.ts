@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
+import { BIN, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 const N = 40;
@@ -161,4 +163,24 @@ test('--mock runs the whole pipeline with no key and no server', async () => {
 	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(result.stdout, '[1] hello\n[2] world\n');
+});
+
+test('a reader that goes away (| head) ends the run quietly with 141, sending no more', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer({ latencyMs: [5, 5] });
+	const child = spawn(process.execPath, [BIN, '--base-url', server.url, '-c', '2'], {
+		env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
+	let stderr = '';
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+	});
+	child.stdin.end(prompts(2000));
+	child.stdout.once('data', () => child.stdout.destroy());
+	const [code] = (await once(child, 'close')) as [number | null];
+	assert.equal(code, 141, stderr);
+	assert.doesNotMatch(stderr, /internal error|Error:|at /);
+	assert.ok(server.requests.length < 2000, `stopped sending (${server.requests.length} sent)`);
 });

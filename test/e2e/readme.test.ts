@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ExitCode } from '../../src/errors.ts';
+import { ExitCode } from '../../src/core/errors.ts';
 import { ROOT, runCli } from '../helpers/cli.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

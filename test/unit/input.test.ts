@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
+import { InputError } from '../../src/core/errors.ts';
 import { parseRecord } from '../../src/input/records.ts';
 import { formatFor } from '../../src/input/sources.ts';
 import { type RawItem, splitItems } from '../../src/input/split.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Clock, Limiter } from '../../src/scheduling/limiter.ts';
+import { type Clock, Limiter } from '../../src/engines/realtime/limiter.ts';
 
 /** A clock that only moves when told, running due timers in order. */
 class FakeClock implements Clock {

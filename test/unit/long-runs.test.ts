@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { resumeHint } from '../../src/cli.ts';
-import { ResumeError } from '../../src/errors.ts';
-import { JournalWriter, parseJournal, readJournal } from '../../src/output/journal.ts';
-import type { ResultRecord } from '../../src/output/record.ts';
-import { parseHalt, shouldHalt } from '../../src/scheduling/halt.ts';
+import { resumeHint } from '../../src/cli/main.ts';
+import { parseHalt } from '../../src/cli/values.ts';
+import { ResumeError } from '../../src/core/errors.ts';
+import type { ResultRecord } from '../../src/core/types.ts';
+import { shouldHalt } from '../../src/engines/realtime/halt.ts';
+import { JournalWriter, parseJournal, readJournal } from '../../src/state/journal.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const record = (index: number, error: ResultRecord['error'] = null): ResultRecord => ({

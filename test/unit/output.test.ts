@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { redactor } from '../../src/config.ts';
-import { colorLevel } from '../../src/output/color.ts';
-import { formatDuration, progressText, Reporter } from '../../src/output/progress.ts';
-import type { ResultRecord } from '../../src/output/record.ts';
-import { formatEnd, formatRecord } from '../../src/output/write.ts';
-import { collectParam } from '../../src/program.ts';
-import { RunStats } from '../../src/scheduling/stats.ts';
+import { collectParam } from '../../src/cli/values.ts';
+import { redactor } from '../../src/core/config.ts';
+import type { ResultRecord } from '../../src/core/types.ts';
+import { formatEnd, formatRecord } from '../../src/output/format.ts';
+import { RunStats } from '../../src/run/stats.ts';
+import { colorLevel } from '../../src/terminal/color.ts';
+import { formatDuration, progressText, Reporter } from '../../src/terminal/progress.ts';
 
 const ok: ResultRecord = {
 	index: 3,

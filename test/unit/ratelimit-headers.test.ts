@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-	parseDuration,
-	readRateLimits,
-	retryAfterMs,
-} from '../../src/scheduling/ratelimit-headers.ts';
+import { parseDuration } from '../../src/core/duration.ts';
+import { readRateLimits, retryAfterMs } from '../../src/http/ratelimit-headers.ts';
 
 test('parseDuration reads the reset durations OpenAI sends', () => {
 	const table: [string | null, number | undefined][] = [

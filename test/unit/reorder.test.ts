@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Reorder } from '../../src/scheduling/reorder.ts';
+import { Reorder } from '../../src/engines/realtime/reorder.ts';
 
 test('releases in index order whatever order results arrive in', async () => {
 	const released: number[] = [];

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import type { Payload, PromptRecord } from '../../src/input/records.ts';
-import { type RequestOptions, requestBuilder } from '../../src/requests/build.ts';
-import { MalformedResponseError, parseCompletion } from '../../src/requests/response.ts';
+import { InputError } from '../../src/core/errors.ts';
+import type { RequestOptions } from '../../src/core/options.ts';
+import type { Payload, PromptRecord } from '../../src/core/types.ts';
+import { MalformedResponseError, parseCompletion } from '../../src/http/response.ts';
+import { requestBuilder } from '../../src/requests/build.ts';
 import { compileTemplate, renderTemplate } from '../../src/requests/template.ts';
 import { estimateTokens } from '../../src/requests/tokens.ts';
 

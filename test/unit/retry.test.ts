@@ -9,8 +9,9 @@ import {
 	InternalServerError,
 	RateLimitError,
 } from 'openai';
-import { MalformedResponseError } from '../../src/requests/response.ts';
-import { backoffDelay, classifyFailure } from '../../src/scheduling/retry.ts';
+import { backoffDelay } from '../../src/engines/realtime/backoff.ts';
+import { classifyFailure } from '../../src/http/failure.ts';
+import { MalformedResponseError } from '../../src/http/response.ts';
 
 const apiError = (
 	status: number,

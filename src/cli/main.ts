@@ -1,0 +1,110 @@
+import { CommanderError } from 'commander';
+import { withDotenv } from '../core/config.ts';
+import { ExitCode, errorLine } from '../core/errors.ts';
+import type { RunOptions } from '../core/options.ts';
+import type { RunSummary } from '../run/run.ts';
+import { buildProgram, parseArgs } from './program.ts';
+
+/** The CLI: flags in, exit code out (as process.exitCode). The library does the rest. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+	const { stdin, stdout, stderr } = process;
+	const write = {
+		out: (s: string) => void stdout.write(s),
+		err: (s: string) => void stderr.write(s),
+	};
+	const interrupt = new AbortController();
+	const abort = new AbortController();
+	let signal: NodeJS.Signals | undefined;
+	let signals = 0;
+	// First signal: stop dispatching, let requests in flight finish. Second: abort them. Third: go.
+	const onSignal = (received: NodeJS.Signals) => {
+		signals++;
+		if (signals === 1) {
+			signal = received;
+			stderr.write(
+				`promptbatch: ${received}: stopping; requests in flight may finish (${received === 'SIGINT' ? 'Ctrl-C' : 'send it'} again to abort them)\n`,
+			);
+			interrupt.abort();
+		} else if (signals === 2) {
+			stderr.write(`promptbatch: ${received} again: aborting requests in flight\n`);
+			abort.abort();
+		} else process.exit(signalExitCode(signal));
+	};
+	let brokenPipe = false;
+	stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code === 'EPIPE') brokenPipe = true;
+		abort.abort();
+	});
+	let options: RunOptions;
+	try {
+		options = parseArgs(argv, write);
+	} catch (error) {
+		if (!(error instanceof CommanderError)) throw error;
+		const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+		process.exitCode = shown ? ExitCode.ok : ExitCode.usage;
+		return;
+	}
+	if (options.files?.length === 0 && stdin.isTTY) {
+		stderr.write(buildProgram(write).helpInformation());
+		stderr.write('\npromptbatch: no input: give prompt files, or pipe prompts into stdin\n');
+		process.exitCode = ExitCode.usage;
+		return;
+	}
+	process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+	try {
+		const { run } = await import('../run/run.ts');
+		const summary = await run(options, {
+			stdin,
+			stdout,
+			stderr,
+			env: withDotenv(process.env, process.cwd()),
+			interrupt: interrupt.signal,
+			abort: abort.signal,
+		});
+		process.exitCode = brokenPipe ? ExitCode.brokenPipe : exitCode(summary, signal);
+		// Whoever closed our stdout (`| head`) wants no more from us, as with SIGPIPE.
+		if (process.exitCode === ExitCode.brokenPipe) return;
+		if (summary.error) stderr.write(`promptbatch: ${errorLine(summary.error)}\n`);
+		if (summary.end === 'interrupted') {
+			const done = summary.ok + summary.failed;
+			const of = summary.total === undefined ? '' : ` of ${summary.total}`;
+			const left = summary.total === undefined ? '' : `, ${summary.total - done} to go`;
+			stderr.write(`promptbatch: ${done}${of} prompts done${left}\n`);
+		}
+		if (summary.end === 'interrupted' || summary.end === 'aborted' || summary.end === 'halted')
+			stderr.write(`${resumeHint(argv, options)}\n`);
+	} catch (error) {
+		process.exitCode = brokenPipe ? ExitCode.brokenPipe : 1;
+		if (!brokenPipe)
+			stderr.write(
+				`promptbatch: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`,
+			);
+	} finally {
+		process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+		// A read from stdin left blocked by a stop would keep the process alive.
+		stdin.destroy();
+	}
+}
+
+/** The exit code for a run's summary: the one place a run's end becomes a number. */
+export function exitCode(summary: RunSummary, signal: NodeJS.Signals | undefined): number {
+	if (summary.error) return summary.error.exitCode;
+	if (summary.end === 'interrupted') return signalExitCode(signal);
+	return summary.failed > 0 ? ExitCode.someFailed : ExitCode.ok;
+}
+
+function signalExitCode(signal: NodeJS.Signals | undefined): number {
+	return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+}
+
+/** The exact command that finishes the run, or what to do so that a run can be finished. */
+export function resumeHint(argv: readonly string[], options: RunOptions): string {
+	if (options.output === undefined)
+		return 'promptbatch: results went to stdout; with -o FILE a run can be resumed with --resume';
+	const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
+	return `promptbatch: to finish the run: ${['promptbatch', ...args].map(shellQuote).join(' ')}`;
+}
+
+function shellQuote(arg: string): string {
+	return /^[\w./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { DEFAULTS, type RunOptions } from '../core/options.ts';
+import { collectParam, duration, halt, integerFrom, numberAbove, numberIn } from './values.ts';
+
+/** Where commander writes help, version and usage errors. */
+export interface ProgramOutput {
+	readonly out: (text: string) => void;
+	readonly err: (text: string) => void;
+}
+
+/** Parses argv (without node and script) into run options. Throws CommanderError on bad usage. */
+export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOptions {
+	const program = buildProgram(write);
+	program.parse(argv, { from: 'user' });
+	const o = program.opts();
+	return {
+		files: program.args,
+		inputFormat: o.inputFormat,
+		api: o.api,
+		model: o.model,
+		system: o.system,
+		template: o.template,
+		temperature: o.temperature,
+		maxTokens: o.maxTokens,
+		json: o.json,
+		params: o.param,
+		concurrency: o.concurrency,
+		rpm: o.rpm,
+		tpm: o.tpm,
+		retries: o.retries,
+		timeoutMs: o.timeout * 1000,
+		format: o.format,
+		output: o.output,
+		resume: o.resume,
+		cache: o.cache,
+		cacheTtlMs: o.cacheTtl,
+		halt: o.halt,
+		baseUrl: o.baseUrl,
+		quiet: o.quiet,
+		verbose: o.verbose,
+		dryRun: o.dryRun,
+		mock: o.mock,
+	};
+}
+
+/** Every flag, its help text, default and value check: `--help` and the README come from here. */
+export function buildProgram(write: ProgramOutput): Command {
+	const group = (heading: string, ...options: Option[]) =>
+		options.map((option) => option.helpGroup(heading));
+	const program = new Command('promptbatch')
+		.usage('[options] [files...]')
+		.description(
+			'Run many prompts through the OpenAI API (or any OpenAI-compatible server) and print numbered results in input order.\nFiles are read in order; - or no file means stdin.',
+		)
+		.argument('[files...]')
+		.version(version(), '-V, --version')
+		.helpOption('-h, --help', 'show this help')
+		.exitOverride()
+		.configureOutput({
+			writeOut: write.out,
+			writeErr: write.err,
+			outputError: (text, out) =>
+				out(`promptbatch: ${text.replace(/^error: /, '').trim()} (see promptbatch --help)\n`),
+		})
+		.addHelpText('after', HELP_FOOTER);
+	const options = [
+		...group(
+			'Input:',
+			new Option(
+				'--input-format <format>',
+				'lines: one prompt a line; nul: NUL-separated; jsonl: one JSON value a line (default: jsonl for .jsonl files, else lines)',
+			).choices(['lines', 'nul', 'jsonl']),
+		),
+		...group(
+			'Requests:',
+			new Option(
+				'-m, --model <model>',
+				`model (default: $PROMPTBATCH_MODEL, else ${DEFAULTS.model})`,
+			),
+			new Option('-s, --system <text>', 'system prompt (instructions on the Responses API)'),
+			new Option(
+				'-t, --template <text>',
+				'prompt template: {{input}} is the prompt, {{name}} a JSONL field',
+			),
+			new Option('--temperature <n>', 'sampling temperature, 0 to 2').argParser(numberIn(0, 2)),
+			new Option('--max-tokens <n>', 'maximum output tokens').argParser(integerFrom(1)),
+			new Option('--json', 'ask for a JSON object response'),
+			new Option('-p, --param <key=value>', 'extra body field, JSON-typed, dots nest (repeatable)')
+				.argParser(collectParam)
+				.default(undefined),
+			new Option('--api <api>', 'chat (Chat Completions) or responses (Responses API)')
+				.choices(['chat', 'responses'])
+				.default(DEFAULTS.api),
+			new Option(
+				'--base-url <url>',
+				'an OpenAI-compatible server (default: $OPENAI_BASE_URL, else OpenAI)',
+			),
+		),
+		...group(
+			'Scheduling:',
+			new Option('-c, --concurrency <n>', 'requests in flight at most')
+				.argParser(integerFrom(1))
+				.default(DEFAULTS.concurrency),
+			new Option(
+				'--rpm <n>',
+				'requests per minute, spread evenly (default: learned from the server)',
+			).argParser(numberAbove(0)),
+			new Option(
+				'--tpm <n>',
+				'tokens per minute, estimated then settled (default: learned from the server)',
+			).argParser(numberAbove(0)),
+			new Option(
+				'--retries <n>',
+				'retries of a transient failure (429, 5xx, timeout, dropped connection)',
+			)
+				.argParser(integerFrom(0))
+				.default(DEFAULTS.retries),
+			new Option('--timeout <seconds>', 'per attempt')
+				.argParser(numberAbove(0))
+				.default(DEFAULTS.timeoutMs / 1000),
+		),
+		...group(
+			'Output:',
+			new Option('-f, --format <format>', 'text, json (an array) or jsonl')
+				.choices(['text', 'json', 'jsonl'])
+				.default(DEFAULTS.format),
+			new Option(
+				'-o, --output <file>',
+				'write results to a file, journaled so that a killed run can --resume (default, or -: stdout)',
+			),
+			new Option('-q, --quiet', 'no progress and no summary on stderr'),
+			new Option('--verbose', 'log every retry and its reason on stderr'),
+			new Option('--dry-run', 'print the request bodies as JSONL and send nothing'),
+			new Option(
+				'--mock',
+				'run against a built-in mock server that echoes prompts (no key needed)',
+			),
+		),
+		...group(
+			'Long runs:',
+			new Option(
+				'--resume',
+				'continue the run journaled beside -o FILE: only prompts without a recorded success are sent',
+			),
+			new Option(
+				'--cache [dir]',
+				'answer repeated requests from a cache (default: $XDG_CACHE_HOME/promptbatch, else ~/.cache/promptbatch)',
+			),
+			new Option(
+				'--cache-ttl <duration>',
+				'ignore cache entries older than this, e.g. 12h or 7d',
+			).argParser(duration),
+			new Option(
+				'--halt <when,fail=N|P%>',
+				'stop after N (or P%) failed prompts: soon lets requests in flight finish, now aborts them',
+			).argParser(halt),
+		),
+	];
+	for (const option of options) program.addOption(option);
+	return program;
+}
+
+const HELP_FOOTER = `
+Environment:
+  OPENAI_API_KEY       the API key (also read from .env; never a flag)
+  OPENAI_BASE_URL      default for --base-url
+  OPENAI_ORG_ID, OPENAI_PROJECT_ID   sent as the organization and project
+  PROMPTBATCH_MODEL    default for --model
+
+Exit codes:
+  0    every prompt succeeded
+  1    one or more prompts failed (their records say why), or --halt stopped the run
+  2    usage, input or configuration error (nothing was sent)
+  3    run aborted: key rejected, quota or billing exhausted, output unwritable
+  130  interrupted (143 for SIGTERM)
+  141  stdout was closed before every result was written (e.g. by | head)
+
+Examples:
+  cat prompts.txt | promptbatch -m gpt-4o-mini > answers.txt
+  promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl
+  promptbatch -f jsonl -o out.jsonl --resume rows.jsonl    # finish a killed run
+  promptbatch --mock prompts.txt`;
+
+function version(): string {
+	return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+}

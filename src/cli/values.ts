@@ -1,0 +1,95 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/duration.ts';
+import { UsageError } from '../core/errors.ts';
+import type { HaltPolicy } from '../core/options.ts';
+
+// Flag values, parsed and checked: commander reports what these throw as a usage error (exit 2).
+
+export function duration(value: string): number {
+	const ms = parseDuration(value);
+	if (ms === undefined || ms <= 0)
+		throw new InvalidArgumentError('expected a duration such as 90s, 30m, 12h or 7d');
+	return ms;
+}
+
+export function halt(value: string) {
+	try {
+		return parseHalt(value);
+	} catch (error) {
+		throw new InvalidArgumentError((error as UsageError).hint ?? (error as Error).message);
+	}
+}
+
+export function integerFrom(min: number) {
+	return (value: string): number => {
+		const n = Number(value);
+		if (!Number.isInteger(n) || n < min)
+			throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+		return n;
+	};
+}
+
+export function numberAbove(min: number) {
+	return (value: string): number => {
+		const n = Number(value);
+		if (value.trim() === '' || !Number.isFinite(n) || n <= min)
+			throw new InvalidArgumentError(`expected a number above ${min}`);
+		return n;
+	};
+}
+
+export function numberIn(min: number, max: number) {
+	return (value: string): number => {
+		const n = Number(value);
+		if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+			throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
+		}
+		return n;
+	};
+}
+
+/** `-p key=value`, repeatable: the value as JSON if it parses, else as a string; dots nest keys. */
+export function collectParam(
+	pair: string,
+	previous: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+	const at = pair.indexOf('=');
+	if (at <= 0)
+		throw new InvalidArgumentError(
+			'expected key=value, e.g. -p top_p=0.9 or -p reasoning.effort=low',
+		);
+	const raw = pair.slice(at + 1);
+	let value: unknown;
+	try {
+		value = JSON.parse(raw);
+	} catch {
+		value = raw;
+	}
+	const params: Record<string, unknown> = structuredClone(previous ?? {});
+	const keys = pair.slice(0, at).split('.');
+	let node = params;
+	for (const key of keys.slice(0, -1)) {
+		if (node[key] === null || typeof node[key] !== 'object') node[key] = {};
+		node = node[key] as Record<string, unknown>;
+	}
+	node[keys.at(-1) as string] = value;
+	return params;
+}
+
+/** `--halt` as GNU parallel writes it: `soon,fail=3`, `now,fail=10%`, `never`. */
+export function parseHalt(text: string): HaltPolicy | undefined {
+	if (text === 'never') return undefined;
+	const match = /^(soon|now),fail=(\d+(?:\.\d+)?)(%)?$/.exec(text);
+	const amount = Number(match?.[2]);
+	if (
+		!match ||
+		(match[3] ? amount <= 0 || amount > 100 : !Number.isInteger(amount) || amount < 1)
+	) {
+		throw new UsageError(
+			`invalid --halt ${JSON.stringify(text)}`,
+			'write soon,fail=N, soon,fail=P%, now,fail=N, now,fail=P% or never',
+		);
+	}
+	const when = match[1] as HaltPolicy['when'];
+	return match[3] ? { when, percent: amount, text } : { when, count: amount, text };
+}

@@ -1,0 +1,93 @@
+import type { Api, InputFormat, OutputFormat } from './types.ts';
+
+/**
+ * Every default, written once: `--help` shows these and the run applies them. Durations are in
+ * milliseconds.
+ */
+export const DEFAULTS = {
+	api: 'chat',
+	model: 'gpt-4o-mini',
+	concurrency: 8,
+	retries: 5,
+	timeoutMs: 600_000,
+	format: 'text',
+	graceMs: 5000,
+	/** Results held for an earlier, slower one: at least this many, else 4 × concurrency. */
+	reorderWindow: 1024,
+} as const satisfies Partial<Record<keyof RunOptions, unknown>> & { reorderWindow: number };
+
+/**
+ * `--halt` in GNU parallel's sense: after `fail` failed prompts (a count, or a percentage of
+ * the prompts finished so far, once at least 3 have), stop dispatching; `soon` lets requests in
+ * flight finish, `now` aborts them.
+ */
+export interface HaltPolicy {
+	readonly when: 'soon' | 'now';
+	readonly count?: number;
+	readonly percent?: number;
+	/** As the user wrote it, for messages. */
+	readonly text: string;
+}
+
+/** How every request is shaped. */
+export interface RequestOptions {
+	/** @default 'chat' (Chat Completions) */
+	readonly api: Api;
+	readonly model: string;
+	/** System prompt (`instructions` on the Responses API). */
+	readonly system?: string | undefined;
+	/** `{{input}}` is the prompt, `{{name}}` a JSONL record's field. */
+	readonly template?: string | undefined;
+	readonly temperature?: number | undefined;
+	readonly maxTokens?: number | undefined;
+	/** Ask for a JSON object response. */
+	readonly json?: boolean | undefined;
+	/** Extra body fields, merged last, so they override everything above. */
+	readonly params?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Everything a run can be told; the README's Usage section says the same for each flag. */
+export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
+	/** Input files in order; `-` is stdin. @default stdin */
+	readonly files?: readonly string[];
+	/** @default by extension (`.jsonl`, `.ndjson`: jsonl), else `lines` */
+	readonly inputFormat?: InputFormat | undefined;
+	/** @default DEFAULTS.api */
+	readonly api?: Api;
+	/** @default $PROMPTBATCH_MODEL, else DEFAULTS.model */
+	readonly model?: string | undefined;
+	/** Requests in flight at most. @default DEFAULTS.concurrency */
+	readonly concurrency?: number;
+	/** Requests per minute. @default learned from the server's headers */
+	readonly rpm?: number | undefined;
+	/** Estimated tokens per minute. @default learned from the server's headers */
+	readonly tpm?: number | undefined;
+	/** Retries of a transient failure. @default DEFAULTS.retries */
+	readonly retries?: number;
+	/** Per attempt. @default DEFAULTS.timeoutMs */
+	readonly timeoutMs?: number;
+	/** @default DEFAULTS.format */
+	readonly format?: OutputFormat;
+	/** With a file, results are also journaled, which makes the run resumable. @default stdout */
+	readonly output?: string | undefined;
+	/** Continue the run recorded in the output's journal. Needs `output`. */
+	readonly resume?: boolean | undefined;
+	/** Answer identical requests from a response cache: `true` for the default directory. */
+	readonly cache?: string | boolean | undefined;
+	/** Cache entries older than this are not used, and are deleted. @default no limit */
+	readonly cacheTtlMs?: number | undefined;
+	/** Stop after too many failed prompts. @default never */
+	readonly halt?: HaltPolicy | undefined;
+	/** After an interrupt, how long requests in flight may take. @default DEFAULTS.graceMs */
+	readonly graceMs?: number;
+	/** An OpenAI-compatible server. @default $OPENAI_BASE_URL, else OpenAI */
+	readonly baseUrl?: string | undefined;
+	/** No progress and no summary on stderr. */
+	readonly quiet?: boolean;
+	/** A stderr line for every retry and its reason. */
+	readonly verbose?: boolean;
+	/** Write the request bodies instead of sending them. */
+	readonly dryRun?: boolean;
+	/** Run against the built-in mock server. */
+	readonly mock?: boolean;
+}

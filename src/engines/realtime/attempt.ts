@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApiRequest, ErrorInfo, Outcome } from '../../core/types.ts';
+import { classifyFailure, describeFailure, type Failure } from '../../http/failure.ts';
+import { readRateLimits } from '../../http/ratelimit-headers.ts';
+import type { Transport } from '../../http/transport.ts';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import type { Limiter } from './limiter.ts';
+import type { Stop } from './stop.ts';
+
+/** What the engine tells its caller about requests, for progress. */
+export interface RequestEvents {
+	/** A request went out; `retry` when it is not its prompt's first. */
+	requestStarted(retry: boolean): void;
+	/** A request came back, either way. */
+	requestEnded(): void;
+}
+
+export interface AttemptContext {
+	readonly transport: Transport;
+	readonly limiter: Limiter;
+	readonly retries: number;
+	readonly backoff?: BackoffOptions | undefined;
+	readonly stop: Stop;
+	readonly events: RequestEvents;
+	/** A failure that dooms every request: the caller stops the run. */
+	readonly onFatal: (failure: Failure) => void;
+	readonly verbose: (line: string) => void;
+	readonly redact: (text: string) => string;
+}
+
+/**
+ * Sends one prompt's request until it succeeds, fails for good, runs out of retries, or the
+ * run stops. Resolves with its outcome either way, or with undefined when the run stopped
+ * before the request was ever sent: it has no result, and a resumed run sends it.
+ */
+export async function attempt(
+	index: number,
+	request: ApiRequest,
+	ctx: AttemptContext,
+): Promise<Outcome | undefined> {
+	const { limiter, redact, stop, events } = ctx;
+	const startedAt = performance.now();
+	let attempts = 0;
+	const failed = (error: ErrorInfo): Outcome => ({
+		completion: null,
+		error: { ...error, message: redact(error.message) },
+		attempts,
+		latencyMs: performance.now() - startedAt,
+	});
+	const stopped = () =>
+		attempts === 0
+			? undefined
+			: failed({ status: null, type: 'aborted', code: null, message: stop.reason() });
+
+	for (;;) {
+		if (stop.stopSending.aborted) return stopped();
+		try {
+			await limiter.acquire(request.estimatedTokens, stop.stopSending);
+		} catch {
+			return stopped();
+		}
+		// The queue may start this task in the same tick as the result that stops the run.
+		if (stop.stopSending.aborted) return stopped();
+		attempts++;
+		events.requestStarted(attempts > 1);
+		let failure: Failure;
+		try {
+			const { completion, headers } = await ctx.transport(request, stop.cancelInFlight);
+			limiter.learn(readRateLimits(headers));
+			if (completion.usage) limiter.settle(request.estimatedTokens, completion.usage.total_tokens);
+			return { completion, error: null, attempts, latencyMs: performance.now() - startedAt };
+		} catch (error) {
+			if (stop.cancelInFlight.aborted) return stopped();
+			failure = classifyFailure(error);
+		} finally {
+			events.requestEnded();
+		}
+		if (failure.headers) limiter.learn(readRateLimits(failure.headers));
+		if (failure.verdict === 'fatal') ctx.onFatal(failure);
+		if (failure.verdict !== 'retry' || attempts > ctx.retries) return failed(failure.error);
+		const delay = backoffDelay(attempts, failure.waitMs, ctx.backoff);
+		if (failure.rateLimited) limiter.pauseUntil(performance.now() + delay);
+		ctx.verbose(
+			`[${index}] attempt ${attempts} of ${ctx.retries + 1} failed: ${redact(describeFailure(failure.error))}; retrying in ${(delay / 1000).toFixed(2)}s`,
+		);
+		await sleep(delay, undefined, { signal: stop.stopSending }).catch(() => {});
+	}
+}

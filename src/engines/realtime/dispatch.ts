@@ -1,0 +1,179 @@
+import PQueue from 'p-queue';
+import { FatalRunError, HaltError, PromptbatchError } from '../../core/errors.ts';
+import type { HaltPolicy } from '../../core/options.ts';
+import type {
+	Answer,
+	ApiRequest,
+	PromptRecord,
+	ResultRecord,
+	ResultSource,
+} from '../../core/types.ts';
+import { fatalError } from '../../http/failure.ts';
+import type { Transport } from '../../http/transport.ts';
+import { cachedRecord, resultRecord } from '../../output/record.ts';
+import type { Ledger } from '../../state/ledger.ts';
+import { abortable, orAbort } from './abortable.ts';
+import { type AttemptContext, attempt, type RequestEvents } from './attempt.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { shouldHalt } from './halt.ts';
+import type { Limiter } from './limiter.ts';
+import { Reorder } from './reorder.ts';
+import { type DispatchEnd, Stop, type StopSignals } from './stop.ts';
+
+export interface DispatchOptions {
+	/** Requests in flight at most. */
+	readonly concurrency: number;
+	/** Attempts after the first, for transient failures. */
+	readonly retries: number;
+	/** Results held for an earlier, slower one before dispatch waits. */
+	readonly window: number;
+	/** After an interrupt, how long requests in flight may take before they are cancelled. */
+	readonly graceMs: number;
+	readonly halt?: HaltPolicy | undefined;
+	readonly backoff?: BackoffOptions;
+}
+
+/** What the engine tells its caller as it goes, for progress and the summary. */
+export interface DispatchEvents extends RequestEvents {
+	/** A prompt has its result, in the order results arrive. */
+	settled(result: ResultRecord, source: ResultSource): void;
+}
+
+export interface DispatchDeps {
+	readonly build: (record: PromptRecord) => ApiRequest;
+	readonly transport: Transport;
+	readonly limiter: Limiter;
+	/** Receives every result once, in input order. */
+	readonly emit: (result: ResultRecord) => void | Promise<void>;
+	/** Answers what is already answered (resume, cache) and records what gets answered. */
+	readonly ledger?: Ledger | undefined;
+	readonly events: DispatchEvents;
+	readonly verbose: (line: string) => void;
+	readonly redact: (text: string) => string;
+}
+
+interface Settled {
+	readonly result: ResultRecord;
+	readonly source: ResultSource;
+}
+
+/**
+ * Sends every record with at most `concurrency` in flight, paced by the limiter, retrying
+ * transient failures, and hands results on in input order. Dispatch stops at an interrupt, a
+ * fatal failure, a bad input record or `--halt`. Every prompt that was sent gets its one
+ * result; prompts the run stopped before sending get none (a resumed run sends them).
+ */
+export async function dispatch(
+	records: AsyncIterable<PromptRecord>,
+	options: DispatchOptions,
+	deps: DispatchDeps,
+	signals: StopSignals = {},
+): Promise<DispatchEnd> {
+	const { ledger, events } = deps;
+	const stop = new Stop(options.graceMs, signals);
+	const ctx: AttemptContext = {
+		transport: deps.transport,
+		limiter: deps.limiter,
+		retries: options.retries,
+		backoff: options.backoff,
+		stop,
+		events,
+		onFatal: (failure) =>
+			stop.stop({ kind: 'aborted', error: fatalError(failure.error, deps.redact) }, true),
+		verbose: deps.verbose,
+		redact: deps.redact,
+	};
+	const queue = new PQueue({ concurrency: options.concurrency });
+	// A prompt the run stopped before sending leaves a hole: no record, and resume sends it.
+	const reorder = new Reorder<ResultRecord | undefined>(options.window, (result) =>
+		result ? deps.emit(result) : undefined,
+	);
+	const pending = new Set<Promise<void>>();
+	let finished = 0;
+	let failed = 0;
+	let emitFailure: unknown;
+
+	const settle = (record: PromptRecord, request: ApiRequest, settled: Settled | undefined) => {
+		if (settled) {
+			const { result, source } = settled;
+			ledger?.record(request, result, source);
+			events.settled(result, source);
+			if (result.error?.type !== 'aborted') {
+				finished++;
+				if (result.error) failed++;
+				if (shouldHalt(options.halt, failed, finished)) {
+					const error = new HaltError(
+						`halted after ${failed} failed prompts (--halt ${options.halt?.text})`,
+						'see the failed records for why',
+					);
+					stop.stop({ kind: 'halted', error }, options.halt?.when === 'now');
+				}
+			}
+		}
+		return reorder.put(record.index, settled?.result);
+	};
+	const track = (promise: Promise<void>) => {
+		const tracked = promise.catch((error: unknown) => {
+			if (error instanceof PromptbatchError) stop.stop({ kind: 'aborted', error }, true);
+			else {
+				emitFailure ??= error;
+				stop.stop({ kind: 'interrupted' }, true);
+			}
+		});
+		pending.add(tracked);
+		tracked.finally(() => pending.delete(tracked));
+	};
+	const send = async (record: PromptRecord, request: ApiRequest): Promise<Settled | undefined> => {
+		const outcome = await attempt(record.index, request, ctx);
+		return outcome && { result: resultRecord(record, request.input, outcome), source: 'sent' };
+	};
+	const reuse = (record: PromptRecord, request: ApiRequest, answer: Answer): Settled => ({
+		result: cachedRecord(record, request.input, answer),
+		source: 'cache',
+	});
+	const follow = async (
+		twin: Promise<Answer | undefined>,
+		record: PromptRecord,
+		request: ApiRequest,
+	) => {
+		const answer = await twin;
+		return answer ? reuse(record, request, answer) : send(record, request);
+	};
+
+	try {
+		for await (const record of abortable(records, stop.stopSending)) {
+			await orAbort(reorder.admit(record.index), stop.stopSending);
+			await orAbort(queue.onSizeLessThan(options.concurrency), stop.stopSending);
+			if (stop.stopSending.aborted) break;
+			const request = deps.build(record);
+			const known = ledger?.lookup(record, request);
+			if (known?.source === 'journal') {
+				track(settle(record, request, { result: known.result, source: 'journal' }));
+				continue;
+			}
+			if (known?.source === 'cache') {
+				track(settle(record, request, reuse(record, request, known.answer)));
+				continue;
+			}
+			const task = queue.add(() =>
+				known ? follow(known.answer, record, request) : send(record, request),
+			) as Promise<Settled | undefined>;
+			if (!known)
+				ledger?.sending(
+					request,
+					task.then((settled) => settled?.result),
+				);
+			track(task.then((settled) => settle(record, request, settled)));
+		}
+	} catch (error) {
+		if (!(error instanceof PromptbatchError)) throw error;
+		const fatal = error instanceof FatalRunError;
+		stop.stop({ kind: fatal ? 'aborted' : 'invalid', error }, fatal);
+	}
+	await queue.onIdle();
+	while (pending.size > 0) await Promise.all(pending);
+	stop.dispose();
+	await reorder.flushed().catch(() => {});
+	if (emitFailure !== undefined) throw emitFailure;
+	return stop.end;
+}

@@ -1,0 +1,113 @@
+import { FatalRunError } from '../core/errors.ts';
+import type { ErrorInfo } from '../core/types.ts';
+import { type HeaderReader, readRateLimits, retryAfterMs } from './ratelimit-headers.ts';
+
+/**
+ * What to do about a failed attempt:
+ * - `retry`: transient (408, 409, 429 rate limits, 5xx, timeouts, dropped connections, bad bodies);
+ * - `fail`: this prompt's own fault (400, 404, 422, ...), never retried;
+ * - `fatal`: dooms every request (key rejected, no permission, quota or billing exhausted).
+ */
+export type Verdict = 'retry' | 'fail' | 'fatal';
+
+export interface Failure {
+	readonly verdict: Verdict;
+	readonly error: ErrorInfo;
+	/** How long the server asked us to wait, if it did. */
+	readonly waitMs: number | undefined;
+	/** A 429 rate limit: the whole queue pauses, not just this request. */
+	readonly rateLimited: boolean;
+	readonly headers: HeaderReader | undefined;
+}
+
+/** Codes of a 429 that mean money, not speed: waiting will not help. */
+const QUOTA_CODES = new Set([
+	'insufficient_quota',
+	'billing_hard_limit_reached',
+	'billing_not_active',
+	'access_terminated',
+]);
+
+/** The shape of the SDK's errors (and MalformedResponseError) that we read; anything else is a plain Error. */
+interface ApiErrorLike {
+	readonly name?: string;
+	readonly status?: number | undefined;
+	readonly headers?: HeaderReader | undefined;
+	readonly code?: string | null | undefined;
+	readonly type?: string | undefined;
+	readonly message?: string;
+}
+
+/** Classifies an error from one attempt. Pure: the table in retry.test.ts is its spec. */
+export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
+	const e = (thrown ?? {}) as ApiErrorLike;
+	const name = (thrown as Error)?.constructor?.name ?? e.name;
+	const status = typeof e.status === 'number' ? e.status : null;
+	const code = typeof e.code === 'string' ? e.code : null;
+	const type = typeof e.type === 'string' ? e.type : null;
+	const message = String(e.message ?? thrown);
+	const headers = e.headers;
+	const info = (verdict: Verdict, errorType: string | null, text = message): Failure => ({
+		verdict,
+		error: { status, type: errorType, code, message: text },
+		waitMs: headers ? serverWait(headers, status, now) : undefined,
+		rateLimited: verdict === 'retry' && status === 429,
+		headers,
+	});
+
+	if (status === null) {
+		if (name === 'APIConnectionTimeoutError') return info('retry', 'timeout');
+		if (name === 'APIConnectionError') return info('retry', 'connection_error');
+		if (name === 'MalformedResponseError' || name === 'SyntaxError') {
+			return info(
+				'retry',
+				'invalid_response',
+				name === 'SyntaxError' ? `unparseable response body: ${message}` : message,
+			);
+		}
+		return info('fail', 'client_error');
+	}
+	if (status === 401 || status === 403) return info('fatal', type);
+	if (status === 429)
+		return info(
+			QUOTA_CODES.has(code ?? '') || QUOTA_CODES.has(type ?? '') ? 'fatal' : 'retry',
+			type,
+		);
+	if (status === 408 || status === 409 || status >= 500) return info('retry', type);
+	return info('fail', type);
+}
+
+function serverWait(headers: HeaderReader, status: number | null, now: number): number | undefined {
+	const after = retryAfterMs(headers, now);
+	if (after !== undefined || status !== 429) return after;
+	const limits = readRateLimits(headers);
+	const resets = [limits.resetRequestsMs, limits.resetTokensMs].filter((ms) => ms !== undefined);
+	return resets.length > 0 ? Math.max(...resets) : undefined;
+}
+
+/** `429 requests [rate_limit_exceeded]: Rate limit reached`: status, type, code, message. */
+export function describeFailure(error: ErrorInfo): string {
+	const status = error.status === null ? '' : `${error.status} `;
+	const code = error.code ? ` [${error.code}]` : '';
+	const message =
+		error.status !== null && error.message.startsWith(`${error.status} `)
+			? error.message.slice(4)
+			: error.message;
+	return `${status}${error.type ?? 'error'}${code}: ${message}`;
+}
+
+/** The error that ends a run after a `fatal` failure, saying what the user must fix. */
+export function fatalError(error: ErrorInfo, redact: (text: string) => string): FatalRunError {
+	const message = redact(describeFailure(error));
+	if (error.status === 401)
+		return new FatalRunError(`authentication rejected: ${message}`, 'check OPENAI_API_KEY');
+	if (error.status === 403)
+		return new FatalRunError(
+			`permission denied: ${message}`,
+			'check the key, project and model access',
+		);
+	return new FatalRunError(
+		`quota or billing exhausted: ${message}`,
+		'check your plan and billing details',
+	);
+}

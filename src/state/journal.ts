@@ -1,0 +1,139 @@
+import {
+	closeSync,
+	fdatasync,
+	fdatasyncSync,
+	openSync,
+	readFileSync,
+	truncateSync,
+	writeSync,
+} from 'node:fs';
+import { FatalRunError, ResumeError } from '../core/errors.ts';
+import type { ResultRecord } from '../core/types.ts';
+
+/**
+ * The journal is what makes a killed run resumable: `FILE.journal`, JSON lines, one for every
+ * result as it arrives (in any order), with the hash of the request that produced it. The
+ * output file is rebuilt from it on `--resume`, so it is the durable truth and the output a view.
+ */
+export interface JournalEntry {
+	readonly hash: string;
+	readonly record: ResultRecord;
+}
+
+const HEADER = '{"promptbatch_journal":1}\n';
+
+export function journalPath(output: string): string {
+	return `${output}.journal`;
+}
+
+/**
+ * Reads a journal's text. A last line torn by a kill is dropped; so is any line that does not
+ * parse. For each index the last entry wins (a retried failure is followed by its success).
+ * `intactBytes` is where appending may safely continue.
+ */
+export function parseJournal(
+	text: string,
+	path: string,
+): { entries: Map<number, JournalEntry>; intactBytes: number } {
+	if (!text.startsWith(HEADER)) {
+		throw new ResumeError(
+			`${path} is not a promptbatch journal`,
+			'move it away, or choose another -o',
+		);
+	}
+	const intact = text.slice(0, text.lastIndexOf('\n') + 1);
+	const entries = new Map<number, JournalEntry>();
+	for (const line of intact.slice(HEADER.length).split('\n')) {
+		if (line === '') continue;
+		try {
+			const { h, r } = JSON.parse(line) as { h: unknown; r: ResultRecord };
+			if (typeof h === 'string' && Number.isInteger(r?.index))
+				entries.set(r.index, { hash: h, record: r });
+		} catch {
+			// Only a crash mid-write makes a bad line; its prompt is simply sent again.
+		}
+	}
+	return { entries, intactBytes: Buffer.byteLength(intact) };
+}
+
+/** The journal beside `output`, or undefined when there is none yet. */
+export function readJournal(path: string): ReturnType<typeof parseJournal> | undefined {
+	let text: string;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
+	}
+	return parseJournal(text, path);
+}
+
+/** How long a written entry may wait for fdatasync: the "durable within about a second". */
+const SYNC_INTERVAL_MS = 500;
+
+/**
+ * Appends entries with one write(2) each, so a killed process loses only requests in flight;
+ * fdatasync, which is what costs, runs at most every SYNC_INTERVAL_MS for all of them.
+ */
+export class JournalWriter {
+	readonly #path: string;
+	readonly #fd: number;
+	readonly #timer: NodeJS.Timeout;
+	#dirty = false;
+	#syncing = false;
+
+	/** Starts a new journal, or continues one from `intactBytes` (dropping a torn tail). */
+	constructor(path: string, continueFrom?: number) {
+		this.#path = path;
+		try {
+			if (continueFrom !== undefined) truncateSync(path, continueFrom);
+			this.#fd = openSync(path, continueFrom === undefined ? 'w' : 'a');
+			if (continueFrom === undefined) writeSync(this.#fd, HEADER);
+		} catch (error) {
+			throw this.#failure(error);
+		}
+		this.#timer = setInterval(() => this.#sync(), SYNC_INTERVAL_MS).unref();
+	}
+
+	append(hash: string, record: ResultRecord): void {
+		try {
+			writeSync(this.#fd, `${JSON.stringify({ h: hash, r: record })}\n`);
+		} catch (error) {
+			throw this.#failure(error);
+		}
+		this.#dirty = true;
+	}
+
+	/** Syncs what is left and closes; a failure here is a failure to record (FatalRunError). */
+	close(): void {
+		clearInterval(this.#timer);
+		let failure: unknown;
+		try {
+			if (this.#dirty) fdatasyncSync(this.#fd);
+		} catch (error) {
+			failure = error;
+		}
+		try {
+			closeSync(this.#fd);
+		} catch (error) {
+			failure ??= error;
+		}
+		if (failure !== undefined) throw this.#failure(failure);
+	}
+
+	#sync(): void {
+		if (!this.#dirty || this.#syncing) return;
+		this.#dirty = false;
+		this.#syncing = true;
+		fdatasync(this.#fd, () => {
+			this.#syncing = false;
+		});
+	}
+
+	#failure(error: unknown): FatalRunError {
+		return new FatalRunError(
+			`cannot write ${this.#path}: ${(error as Error).message}`,
+			'make room or fix permissions, then rerun with --resume',
+		);
+	}
+}

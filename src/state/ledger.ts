@@ -1,0 +1,124 @@
+import { ResumeError } from '../core/errors.ts';
+import type {
+	Answer,
+	ApiRequest,
+	PromptRecord,
+	ResultRecord,
+	ResultSource,
+} from '../core/types.ts';
+import type { ResponseCache } from './cache.ts';
+import { cacheKey, requestHash } from './fingerprint.ts';
+import type { JournalEntry, JournalWriter } from './journal.ts';
+
+/** What is known of a prompt before sending it. */
+export type Known =
+	/** An earlier run's success for the same request (`--resume`). */
+	| { readonly source: 'journal'; readonly result: ResultRecord }
+	/** A cached answer to the same request. */
+	| { readonly source: 'cache'; readonly answer: Answer }
+	/** The same request is in flight: its answer, or undefined when it gets none. */
+	| { readonly source: 'twin'; readonly answer: Promise<Answer | undefined> };
+
+export interface LedgerOptions {
+	/** What an earlier run recorded (`--resume`), by index. */
+	readonly previous?: ReadonlyMap<number, JournalEntry> | undefined;
+	/**
+	 * Every prompt's request was checked against `previous` before the run started (named
+	 * files are, by preflight), so `lookup` need not check it again. @default false
+	 */
+	readonly checked?: boolean;
+	readonly journal?: JournalWriter | undefined;
+	readonly cache?: ResponseCache | undefined;
+	/** Part of the cache key: the same request to another server is another answer. */
+	readonly baseURL: string;
+}
+
+/** Throws ResumeError when the journal recorded another request at this prompt's position. */
+export function checkResume(
+	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	record: PromptRecord,
+	request: ApiRequest,
+): void {
+	const entry = previous?.get(record.index);
+	if (entry && entry.hash !== requestHash(request)) {
+		throw new ResumeError(
+			`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input or an option that shapes requests (model, template, system, params...) changed`,
+			'run with the same input and options as before, or without --resume to start over',
+		);
+	}
+}
+
+/** Throws ResumeError when the journal has results past the end of the input (it shrank). */
+export function checkResumeLength(
+	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	total: number | undefined,
+): void {
+	let recorded = 0;
+	for (const index of previous?.keys() ?? []) recorded = Math.max(recorded, index);
+	if (total !== undefined && recorded > total) {
+		throw new ResumeError(
+			`cannot resume: the journal has a result for prompt ${recorded}, but the input now has ${total}`,
+			'run with the same input as before, or without --resume to start over',
+		);
+	}
+}
+
+/**
+ * The one owner of "already answered": a success the journal holds for the same request
+ * (resume), a cached answer, or an identical request in flight. It also records what gets
+ * answered: every new result into the journal, and new successes into the cache. Reads never
+ * write, and both are synchronous, so the engine asks before dispatch.
+ */
+export class Ledger {
+	readonly #options: LedgerOptions;
+	/** The answers of requests in flight, when caching, by cache key: their twins wait for them. */
+	readonly #inFlight = new Map<string, Promise<Answer | undefined>>();
+
+	constructor(options: LedgerOptions) {
+		this.#options = options;
+	}
+
+	/** What is already known for this prompt; throws ResumeError if the journal disagrees. */
+	lookup(record: PromptRecord, request: ApiRequest): Known | undefined {
+		const { previous, cache, checked } = this.#options;
+		if (!checked) checkResume(previous, record, request);
+		const entry = previous?.get(record.index);
+		if (entry && entry.record.error === null) return { source: 'journal', result: entry.record };
+		if (!cache) return undefined;
+		const key = this.#key(request);
+		const answer = cache.get(key);
+		if (answer) return { source: 'cache', answer };
+		const twin = this.#inFlight.get(key);
+		return twin && { source: 'twin', answer: twin };
+	}
+
+	/** `request` is being sent: identical requests wait for its result instead of going too. */
+	sending(request: ApiRequest, result: Promise<ResultRecord | undefined>): void {
+		if (!this.#options.cache) return;
+		const key = this.#key(request);
+		const answer = result.then(
+			(r) => (r && r.error === null ? answerOf(r) : undefined),
+			() => undefined,
+		);
+		this.#inFlight.set(key, answer);
+		answer.then(() => {
+			if (this.#inFlight.get(key) === answer) this.#inFlight.delete(key);
+		});
+	}
+
+	/** Records a prompt's result. Throws FatalRunError when the journal can't be written. */
+	record(request: ApiRequest, result: ResultRecord, source: ResultSource): void {
+		if (source === 'journal' || result.error?.type === 'aborted') return;
+		this.#options.journal?.append(requestHash(request), result);
+		if (source === 'sent' && result.error === null)
+			this.#options.cache?.put(this.#key(request), { ...answerOf(result), created: Date.now() });
+	}
+
+	#key(request: ApiRequest): string {
+		return cacheKey(this.#options.baseURL, request);
+	}
+}
+
+function answerOf({ response, model, usage, finish_reason }: ResultRecord): Answer {
+	return { response, model, usage, finish_reason };
+}

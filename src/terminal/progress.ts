@@ -1,0 +1,151 @@
+import type { Writable } from 'node:stream';
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
+import type { Environment } from '../core/config.ts';
+import { colorLevel } from './color.ts';
+
+/** The counts a run keeps, as progress and the summary read them. */
+export interface Counts {
+	/** Prompts in the input, when known in advance. */
+	readonly total: number | undefined;
+	readonly ok: number;
+	readonly failed: number;
+	readonly aborted: number;
+	readonly retries: number;
+	readonly inFlight: number;
+	readonly promptTokens: number;
+	readonly completionTokens: number;
+	readonly cached: number;
+	readonly cachedTokens: number;
+	readonly resumed: number;
+	/** Prompts that have their result. */
+	readonly done: number;
+	/** Prompts that have their result from a request. */
+	readonly sent: number;
+	elapsedMs(now?: number): number;
+}
+
+export interface ReporterOptions {
+	/** Where everything but results goes: stderr. */
+	readonly stream: Writable & { isTTY?: boolean; columns?: number };
+	readonly env: Environment;
+	/** No progress and no summary; warnings and errors still show. @default false */
+	readonly quiet?: boolean | undefined;
+	/** Log every retry and its reason. @default false */
+	readonly verbose?: boolean | undefined;
+	/** Applied to every line, so that no secret reaches the terminal or a log. */
+	readonly redact?: (text: string) => string;
+	/** Between plain progress lines when stderr is not a terminal. @default 10_000 */
+	readonly intervalMs?: number;
+}
+
+/**
+ * Everything promptbatch says on stderr: log lines, progress, the summary. On a terminal the
+ * progress is an ora spinner; elsewhere (CI logs, files) a plain line every `intervalMs`.
+ */
+export class Reporter {
+	readonly #options: ReporterOptions;
+	readonly #color: ChalkInstance;
+	readonly #redact: (text: string) => string;
+	#spinner: Ora | undefined;
+	#timer: NodeJS.Timeout | undefined;
+
+	constructor(options: ReporterOptions) {
+		this.#options = options;
+		this.#color = new Chalk({ level: colorLevel(options.stream.isTTY === true, options.env) });
+		this.#redact = options.redact ?? ((text) => text);
+	}
+
+	/** A line for the user: warnings, errors, notices. */
+	log(line: string): void {
+		this.#spinner?.clear();
+		this.#options.stream.write(`${this.#redact(line)}\n`);
+		this.#spinner?.render();
+	}
+
+	verbose(line: string): void {
+		if (this.#options.verbose) this.log(`${this.#color.dim('promptbatch:')} ${line}`);
+	}
+
+	async start(stats: Counts): Promise<void> {
+		const { stream, env, quiet } = this.#options;
+		if (quiet) return;
+		// ora redraws forever on a terminal that reports 0 columns: plain lines there too.
+		if (stream.isTTY && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb') {
+			const { default: ora } = await import('ora');
+			this.#spinner = ora({
+				stream,
+				text: progressText(stats),
+				color: this.#color.level > 0 ? 'cyan' : false,
+				discardStdin: false,
+				isEnabled: true,
+			}).start();
+			this.#timer = setInterval(() => {
+				if (this.#spinner) this.#spinner.text = progressText(stats);
+			}, 200);
+		} else {
+			this.#timer = setInterval(
+				() => this.log(`promptbatch: ${progressText(stats)}`),
+				this.#options.intervalMs ?? 10_000,
+			);
+		}
+		this.#timer.unref();
+	}
+
+	stop(): void {
+		clearInterval(this.#timer);
+		this.#timer = undefined;
+		this.#spinner?.stop();
+		this.#spinner = undefined;
+	}
+
+	summary(stats: Counts, headline: string): void {
+		if (this.#options.quiet) return;
+		const c = this.#color;
+		const seconds = stats.elapsedMs() / 1000;
+		const tokens = stats.promptTokens + stats.completionTokens;
+		const parts = [
+			c.green(`${stats.ok} ok`),
+			stats.failed > 0 ? c.red(`${stats.failed} failed`) : `${stats.failed} failed`,
+			`${stats.retries} ${stats.retries === 1 ? 'retry' : 'retries'}`,
+			`${formatCount(tokens)} tokens (${formatCount(stats.promptTokens)} in, ${formatCount(stats.completionTokens)} out)`,
+			`${seconds.toFixed(1)}s`,
+			`${(seconds > 0 ? stats.sent / seconds : 0).toFixed(1)} req/s`,
+		];
+		// What cost nothing, or didn't finish, only when there is some: the usual line stays short.
+		if (stats.aborted > 0) parts.splice(2, 0, c.yellow(`${stats.aborted} aborted`));
+		if (stats.cached > 0)
+			parts.push(`${stats.cached} cached (${formatCount(stats.cachedTokens)} tokens saved)`);
+		if (stats.resumed > 0) parts.push(`${stats.resumed} already done (resumed)`);
+		this.log(`promptbatch: ${headline}: ${parts.join(', ')}`);
+	}
+}
+
+export function progressText(stats: Counts, now = performance.now()): string {
+	const seconds = stats.elapsedMs(now) / 1000;
+	const rate = seconds > 0 ? stats.sent / seconds : 0;
+	const of = stats.total === undefined ? '' : `/${stats.total}`;
+	const parts = [
+		`${stats.done}${of} done`,
+		`${stats.failed} failed`,
+		`${stats.inFlight} in flight`,
+		`${rate.toFixed(1)} req/s`,
+		`${formatCount(stats.promptTokens + stats.completionTokens)} tokens`,
+	];
+	if (stats.total !== undefined && rate > 0)
+		parts.push(`ETA ${formatDuration((stats.total - stats.done) / rate)}`);
+	return parts.join(', ');
+}
+
+export function formatCount(n: number): string {
+	if (n < 10_000) return String(n);
+	if (n < 1_000_000) return `${(n / 1000).toFixed(1)}k`;
+	return `${(n / 1_000_000).toFixed(2)}M`;
+}
+
+export function formatDuration(seconds: number): string {
+	const s = Math.max(0, Math.round(seconds));
+	if (s < 60) return `${s}s`;
+	if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+	return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
