@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { DEFAULTS, type RunOptions } from '../core/options.ts';
-import { collectParam, duration, halt, integerFrom, numberAbove, numberIn } from './values.ts';
+import {
+	collectParam,
+	duration,
+	halt,
+	integerFrom,
+	numberAbove,
+	numberIn,
+	textOrFile,
+} from './values.ts';
 
 /** Where commander writes help, version and usage errors. */
 export interface ProgramOutput {
@@ -69,8 +77,8 @@ export function buildProgram(write: ProgramOutput): Command {
 			'Input:',
 			new Option(
 				'--input-format <format>',
-				'lines: one prompt a line; nul: NUL-separated; jsonl: one JSON value a line (default: jsonl for .jsonl files, else lines)',
-			).choices(['lines', 'nul', 'jsonl']),
+				'lines: one prompt a line; nul: NUL-separated; jsonl: one JSON value a line; json: one JSON array; csv, tsv: a header row, then one prompt a row (default: by extension, .jsonl .ndjson .json .csv .tsv, else lines)',
+			).choices(['lines', 'nul', 'jsonl', 'json', 'csv', 'tsv']),
 		),
 		...group(
 			'Requests:',
@@ -78,11 +86,14 @@ export function buildProgram(write: ProgramOutput): Command {
 				'-m, --model <model>',
 				`model (default: $PROMPTBATCH_MODEL, else ${DEFAULTS.model})`,
 			),
-			new Option('-s, --system <text>', 'system prompt (instructions on the Responses API)'),
+			new Option(
+				'-s, --system <text>',
+				'system prompt, or @FILE to read it from FILE (instructions on the Responses API)',
+			).argParser(textOrFile),
 			new Option(
 				'-t, --template <text>',
-				'prompt template: {{input}} is the prompt, {{name}} a JSONL field',
-			),
+				'prompt template, or @FILE: {{input}} is the prompt, {{name}} a field of a JSONL, JSON or CSV record',
+			).argParser(textOrFile),
 			new Option('--temperature <n>', 'sampling temperature, 0 to 2').argParser(numberIn(0, 2)),
 			new Option('--max-tokens <n>', 'maximum output tokens').argParser(integerFrom(1)),
 			new Option('--json', 'ask for a JSON object response'),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
@@ -17,6 +18,19 @@ export function halt(value: string) {
 		return parseHalt(value);
 	} catch (error) {
 		throw new InvalidArgumentError((error as UsageError).hint ?? (error as Error).message);
+	}
+}
+
+/** `@FILE` is the file's text, without its final line breaks (as `$(cat FILE)`); else the text. */
+export function textOrFile(value: string): string {
+	if (!value.startsWith('@')) return value;
+	const path = value.slice(1);
+	try {
+		return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		const why = code === 'ENOENT' ? 'no such file' : (error as Error).message;
+		throw new InvalidArgumentError(`cannot read ${path}: ${why}`);
 	}
 }
 
@@ -67,9 +81,14 @@ export function collectParam(
 	}
 	const params: Record<string, unknown> = structuredClone(previous ?? {});
 	const keys = pair.slice(0, at).split('.');
+	if (keys.some((key) => key === '' || key === '__proto__'))
+		throw new InvalidArgumentError(
+			`no body field can be called ${JSON.stringify(pair.slice(0, at))}`,
+		);
 	let node = params;
 	for (const key of keys.slice(0, -1)) {
-		if (node[key] === null || typeof node[key] !== 'object') node[key] = {};
+		if (!Object.hasOwn(node, key) || node[key] === null || typeof node[key] !== 'object')
+			node[key] = {};
 		node = node[key] as Record<string, unknown>;
 	}
 	node[keys.at(-1) as string] = value;

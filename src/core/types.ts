@@ -3,7 +3,7 @@
  * these; this file imports nothing, so that any module can depend on it.
  */
 
-export type InputFormat = 'lines' | 'nul' | 'jsonl';
+export type InputFormat = 'lines' | 'nul' | 'jsonl' | 'json' | 'csv' | 'tsv';
 export type OutputFormat = 'text' | 'json' | 'jsonl';
 export type Api = 'chat' | 'responses';
 
@@ -31,6 +31,17 @@ export type Payload =
 			readonly body: Readonly<Record<string, unknown>>;
 	  };
 
+/**
+ * A number kept as the exact text it was written as (a JSON.rawJSON object), because a double
+ * would change it: an id past 2^53, say.
+ */
+export interface ExactNumber {
+	readonly rawJSON: string;
+}
+
+/** A record's own id, as written. */
+export type RecordId = string | number | ExactNumber;
+
 export interface PromptRecord {
 	/** 1-based position among the prompts of the whole input (blank lines do not count). */
 	readonly index: number;
@@ -39,7 +50,7 @@ export interface PromptRecord {
 	/** The line it starts on in that file. */
 	readonly line: number;
 	/** The record's own `id` or `custom_id`, if it has one. */
-	readonly id: string | number | undefined;
+	readonly id: RecordId | undefined;
 	readonly payload: Payload;
 }
 
@@ -95,7 +106,7 @@ export type ResultSource = 'sent' | 'journal' | 'cache';
  */
 export interface ResultRecord {
 	readonly index: number;
-	readonly id: string | number;
+	readonly id: RecordId;
 	readonly file: string;
 	readonly line: number;
 	readonly input: string | readonly ChatMessage[];

@@ -1,62 +1,141 @@
+import { constants, createReadStream, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { InputError, UsageError } from '../core/errors.ts';
-import type { InputFormat, PromptRecord } from '../core/types.ts';
+import type { InputFormat, PromptRecord, RecordId } from '../core/types.ts';
+import { csvRecords } from './csv.ts';
+import { jsonArrayRecords } from './json-array.ts';
 import { parseRecord } from './records.ts';
+import type { SourceRecord } from './source-record.ts';
 import { splitItems } from './split.ts';
 
 export const STDIN = '-';
 
-/** The format of one source: the flag if given, else by extension (`.jsonl`, `.ndjson`), else lines. */
+/** Names of standard input: a socket there (as Node spawns children with) can't be reopened. */
+const STDIN_NAMES = new Set([STDIN, '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
+const BY_EXTENSION: readonly [RegExp, InputFormat][] = [
+	[/\.(jsonl|ndjson)$/i, 'jsonl'],
+	[/\.json$/i, 'json'],
+	[/\.csv$/i, 'csv'],
+	[/\.(tsv|tab)$/i, 'tsv'],
+];
+
+/** The format of one source: the flag if given, else by extension, else lines. */
 export function formatFor(path: string, explicit: InputFormat | undefined): InputFormat {
 	if (explicit) return explicit;
-	return /\.(jsonl|ndjson)$/i.test(path) ? 'jsonl' : 'lines';
+	return BY_EXTENSION.find(([pattern]) => pattern.test(path))?.[1] ?? 'lines';
+}
+
+/**
+ * Whether a source can only be read once: stdin, a pipe (`<(...)`, `/dev/stdin`), a FIFO, a
+ * device. Such a source is checked as it streams instead of before the run.
+ */
+export function readsOnce(path: string): boolean {
+	if (STDIN_NAMES.has(path)) return true;
+	try {
+		const stats = statSync(path);
+		return stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice();
+	} catch {
+		// Opening it will say what is wrong.
+		return false;
+	}
 }
 
 /**
  * Reads the records of every source in order, numbering them from 1 across all sources.
  * Throws InputError at the first malformed record, and UsageError for a file that can't be read.
+ * When `close` aborts, the source being read is closed, so that a read blocked on a silent
+ * pipe ends and nothing keeps the process alive (stdin is the caller's to close).
  */
 export async function* readRecords(
 	paths: readonly string[],
 	inputFormat: InputFormat | undefined,
 	stdin: Readable,
+	close?: AbortSignal,
 ): AsyncGenerator<PromptRecord> {
-	const seenIds = new Map<string | number, string>();
+	const seenIds = new Map<string, string>();
 	let index = 0;
 	for (const path of paths) {
-		const format = formatFor(path, inputFormat);
-		for await (const item of splitItems(
-			await openSource(path, stdin),
-			format === 'nul' ? '\0' : '\n',
+		const chunks = await openSource(path, stdin, close);
+		for await (const { line, id, payload } of sourceRecords(
+			path,
+			formatFor(path, inputFormat),
+			chunks,
 		)) {
-			const { id, payload } = parseRecord(item, format, path);
 			if (id !== undefined) {
-				const first = seenIds.get(id);
+				const key = idKey(id);
+				const first = seenIds.get(key);
 				if (first) {
 					throw new InputError(
 						path,
-						item.line,
+						line,
 						`duplicate id ${JSON.stringify(id)} (first at ${first})`,
 						'give every record its own id',
 					);
 				}
-				seenIds.set(id, `${path}:${item.line}`);
+				seenIds.set(key, `${path}:${line}`);
 			}
 			index++;
-			yield { index, file: path, line: item.line, id, payload };
+			yield { index, file: path, line, id, payload };
 		}
 	}
 }
 
-async function openSource(path: string, stdin: Readable): Promise<AsyncIterable<Buffer>> {
-	if (path === STDIN) return stdin;
+function sourceRecords(
+	path: string,
+	format: InputFormat,
+	chunks: AsyncIterable<Buffer>,
+): AsyncIterable<SourceRecord> {
+	if (format === 'json') return jsonArrayRecords(chunks, path);
+	if (format === 'csv' || format === 'tsv')
+		return csvRecords(chunks, path, format === 'csv' ? ',' : '\t');
+	return lineRecords(path, format, chunks);
+}
+
+async function* lineRecords(
+	path: string,
+	format: 'lines' | 'nul' | 'jsonl',
+	chunks: AsyncIterable<Buffer>,
+): AsyncGenerator<SourceRecord> {
+	for await (const item of splitItems(chunks, format === 'nul' ? '\0' : '\n', path))
+		yield { line: item.line, ...parseRecord(item, format, path) };
+}
+
+/** Ids compare by what was written: the string "7" and the number 7 are two ids. */
+function idKey(id: RecordId): string {
+	return typeof id === 'string' ? `s${id}` : `n${typeof id === 'number' ? id : id.rawJSON}`;
+}
+
+async function openSource(
+	path: string,
+	stdin: Readable,
+	close: AbortSignal | undefined,
+): Promise<AsyncIterable<Buffer>> {
+	if (STDIN_NAMES.has(path)) return stdin;
+	let stream: Readable;
 	try {
-		const handle = await open(path);
-		return readChunks(path, handle.createReadStream());
+		stream = readsOnce(path) ? openOnce(path) : (await open(path)).createReadStream();
 	} catch (error) {
 		throw unreadable(path, error);
 	}
+	const onClose = () => stream.destroy();
+	close?.addEventListener('abort', onClose, { once: true });
+	stream.once('close', () => close?.removeEventListener('abort', onClose));
+	return readChunks(path, stream);
+}
+
+/**
+ * A pipe or FIFO is read without blocking a thread: a blocking read would keep the process
+ * alive after a stop for as long as the writer stays silent. It is opened non-blocking, so that
+ * a FIFO with no writer yet doesn't block the open either; reading waits for the writer.
+ */
+function openOnce(path: string): Readable {
+	const stats = statSync(path);
+	if (!stats.isFIFO() && !stats.isSocket()) return createReadStream(path);
+	const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+	return new Socket({ fd, readable: true, writable: false });
 }
 
 async function* readChunks(path: string, stream: Readable): AsyncGenerator<Buffer> {
@@ -64,6 +143,8 @@ async function* readChunks(path: string, stream: Readable): AsyncGenerator<Buffe
 		yield* stream;
 	} catch (error) {
 		throw unreadable(path, error);
+	} finally {
+		stream.destroy();
 	}
 }
 

@@ -1,4 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
+import { decodeUtf8 } from './decode.ts';
 
 /** One raw input item and the line it starts on (1-based), before any parsing. */
 export interface RawItem {
@@ -9,30 +9,18 @@ export interface RawItem {
 export type Separator = '\n' | '\0';
 
 /**
- * Splits a byte stream into items on `separator`, streaming: memory holds one partial item,
- * not the file. Items that are empty or only white space are skipped (an empty prompt is no
- * request), but still count towards line numbers so `file:line` always points at the source.
+ * Splits a UTF-8 byte stream into items on `separator`, streaming: memory holds one partial
+ * item, and each byte is looked at once, so a 50 MB line costs what 50 MB of short ones do.
+ * Items that are empty or only white space are skipped (an empty prompt is no request), but
+ * still count towards line numbers so `file:line` always points at the source.
  */
 export async function* splitItems(
-	chunks: AsyncIterable<Buffer | string>,
+	chunks: AsyncIterable<Buffer | Uint8Array>,
 	separator: Separator,
+	file = '-',
 ): AsyncGenerator<RawItem> {
-	const decoder = new StringDecoder('utf8');
-	let pending = '';
+	let pending: string[] = [];
 	let line = 1;
-
-	function* drain(text: string, final: boolean): Generator<RawItem> {
-		let start = 0;
-		for (let end = text.indexOf(separator); end !== -1; end = text.indexOf(separator, start)) {
-			yield* emit(text.slice(start, end));
-			start = end + 1;
-		}
-		pending = text.slice(start);
-		if (final && pending !== '') {
-			yield* emit(pending);
-			pending = '';
-		}
-	}
 
 	function* emit(item: string): Generator<RawItem> {
 		const itemLine = line;
@@ -41,17 +29,18 @@ export async function* splitItems(
 		if (text.trim() !== '') yield { text, line: itemLine };
 	}
 
-	let start = true;
-	for await (const chunk of chunks) {
-		let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-		// Editors on Windows begin UTF-8 files with a byte order mark; it is no part of a prompt.
-		if (start && text !== '') {
-			if (text.startsWith('\uFEFF')) text = text.slice(1);
-			start = false;
+	for await (const text of decodeUtf8(chunks, file)) {
+		let start = 0;
+		for (let end = text.indexOf(separator); end !== -1; end = text.indexOf(separator, start)) {
+			const piece = text.slice(start, end);
+			const item = pending.length === 0 ? piece : pending.join('') + piece;
+			pending = [];
+			yield* emit(item);
+			start = end + 1;
 		}
-		yield* drain(pending + text, false);
+		if (start < text.length) pending.push(text.slice(start));
 	}
-	yield* drain(pending + decoder.end(), true);
+	if (pending.length > 0) yield* emit(pending.join(''));
 }
 
 function countNewlines(text: string): number {

@@ -1,13 +1,29 @@
-import { InputError } from '../core/errors.ts';
+import { InputError, UsageError } from '../core/errors.ts';
 import type { RequestOptions } from '../core/options.ts';
 import type { ApiRequest, ChatMessage, PromptRecord } from '../core/types.ts';
 import { API_PATHS, BATCH_URLS } from './endpoints.ts';
 import { compileTemplate, renderTemplate, type Template } from './template.ts';
 import { estimateTokens } from './tokens.ts';
 
-/** Compiles the options once and returns the per-record builder. */
+/**
+ * Compiles the options once and returns the per-record builder. Throws UsageError for options
+ * no request could succeed with, and the builder InputError for a record no request can be
+ * made of, so that both are found before anything is paid for.
+ */
 export function requestBuilder(options: RequestOptions): (record: PromptRecord) => ApiRequest {
 	const template = options.template === undefined ? undefined : compileTemplate(options.template);
+	if (template !== undefined && !template.some((part) => typeof part !== 'string')) {
+		throw new UsageError(
+			'--template has no {{input}} and no {{field}}: every request would be the same',
+			'put {{input}} where the prompt goes, or {{name}} for a field of a JSONL or CSV record',
+		);
+	}
+	if (options.params?.stream === true) {
+		throw new UsageError(
+			'-p stream=true: promptbatch reads whole answers, and a streamed one would fail after being paid for',
+			'leave stream out',
+		);
+	}
 	return (record) => {
 		const { payload } = record;
 		if (payload.kind === 'batch') {
@@ -21,6 +37,14 @@ export function requestBuilder(options: RequestOptions): (record: PromptRecord) 
 				);
 			}
 			const body = payload.body;
+			if (body.stream === true) {
+				throw new InputError(
+					record.file,
+					record.line,
+					'"stream": true: promptbatch reads whole answers, and a streamed one would fail after being paid for',
+					'remove "stream" from the body',
+				);
+			}
 			const input = (body.messages ?? body.input ?? '') as ApiRequest['input'];
 			return { api, path: API_PATHS[api], body, input, estimatedTokens: estimateTokens(body) };
 		}
@@ -50,7 +74,12 @@ function promptText(record: PromptRecord, template: Template | undefined): strin
 		);
 	}
 	const rendered = renderTemplate(template, (field) =>
-		field === 'input' ? prompt : payload.fields[field],
+		// A record's own fields only: {{constructor}} is no field of {"text": "x"}.
+		field === 'input'
+			? prompt
+			: Object.hasOwn(payload.fields, field)
+				? payload.fields[field]
+				: undefined,
 	);
 	if ('missing' in rendered) {
 		const what =

@@ -1,14 +1,14 @@
-import { statSync } from 'node:fs';
+import { fstatSync, type Stats, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.ts';
 import type { ApiRequest, InputFormat, PromptRecord } from '../core/types.ts';
-import { readRecords, STDIN } from '../input/sources.ts';
+import { readRecords, readsOnce, STDIN } from '../input/sources.ts';
 
 /**
  * Reads every named file and builds every request before the first is sent: a typo on line
- * 90,000 must not cost 89,999 requests. stdin can't be read twice, so it is checked as it
- * streams. Returns the number of prompts when that is known (no stdin among the sources).
- * `check` sees each request only when its index is the real run's (no stdin before it).
+ * 90,000 must not cost 89,999 requests. stdin, pipes and FIFOs can't be read twice, so they
+ * are checked as they stream. Returns the number of prompts when that is known (every source
+ * a file). `check` sees each request only when its index is the real run's.
  */
 export async function preflight(
 	files: readonly string[],
@@ -17,8 +17,8 @@ export async function preflight(
 	build: (record: PromptRecord) => ApiRequest,
 	check?: (record: PromptRecord, request: ApiRequest) => void,
 ): Promise<number | undefined> {
-	const named = files.filter((file) => file !== STDIN);
-	// Indexes only match the real run's when no stdin comes between the files.
+	const named = files.filter((file) => !readsOnce(file));
+	// Indexes only match the real run's when no stream comes between the files.
 	const positional = named.length === files.length;
 	let total = 0;
 	for await (const record of readRecords(named, inputFormat, stdin)) {
@@ -29,23 +29,38 @@ export async function preflight(
 	return positional ? total : undefined;
 }
 
-/** Writing the output would truncate an input before it is read: refuse, as `sort -o` would not. */
-export function refuseOverwritingInput(output: string, files: readonly string[]): void {
-	const target = identity(output);
+/**
+ * Writing the output would truncate an input before it is read: refuse, as `sort -o` would
+ * not. stdin counts too when it is redirected from a file (`-o p.txt < p.txt`).
+ */
+export function refuseOverwritingInput(
+	output: string,
+	files: readonly string[],
+	stdinFd: number | undefined,
+): void {
+	const target = identity(() => statSync(output));
 	if (target === undefined) return;
-	const input = files.find((file) => file !== STDIN && identity(file) === target);
-	if (input !== undefined) {
+	for (const file of files) {
+		const source =
+			file === STDIN
+				? stdinFd === undefined
+					? undefined
+					: identity(() => fstatSync(stdinFd))
+				: identity(() => statSync(file));
+		if (source !== target) continue;
+		const what = file === STDIN ? 'standard input' : `an input file (${file})`;
 		throw new UsageError(
-			`-o ${output} is also an input file (${input}); writing it would destroy the input`,
+			`-o ${output} is also ${what}; writing it would destroy the input`,
 			'write the results to another file',
 		);
 	}
 }
 
-function identity(path: string): string | undefined {
+/** A regular file's identity; nothing for pipes and devices, which writing can't truncate. */
+function identity(stat: () => Stats): string | undefined {
 	try {
-		const { dev, ino } = statSync(path);
-		return `${dev}:${ino}`;
+		const stats = stat();
+		return stats.isFile() ? `${stats.dev}:${stats.ino}` : undefined;
 	} catch {
 		return undefined;
 	}

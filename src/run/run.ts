@@ -85,8 +85,8 @@ async function execute(
 	io: RunIO,
 	started: (stats: RunStats) => void,
 ): Promise<DispatchEnd> {
-	// `-o -` is stdout, as for most tools that take an output file.
-	const options = given.output === STDIN ? { ...given, output: undefined } : given;
+	// `-o -` is stdout, as for most tools that take an output file; so is `-o /dev/stdout`.
+	const options = STDOUT_NAMES.has(given.output ?? '') ? { ...given, output: undefined } : given;
 	if (options.resume && options.output === undefined) {
 		throw new UsageError(
 			'--resume needs -o FILE',
@@ -94,7 +94,8 @@ async function execute(
 		);
 	}
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
-	if (options.output !== undefined) refuseOverwritingInput(options.output, files);
+	if (options.output !== undefined)
+		refuseOverwritingInput(options.output, files, (io.stdin as { fd?: number }).fd);
 	const build = requestBuilder({
 		...options,
 		api: options.api ?? DEFAULTS.api,
@@ -102,13 +103,6 @@ async function execute(
 	});
 	const connection =
 		options.mock || options.dryRun ? undefined : resolveConnection(io.env, options.baseUrl);
-	const stats = new RunStats();
-	if (options.dryRun) {
-		stats.total = await preflight(files, options.inputFormat, io.stdin, build);
-		started(stats);
-		await dryRun(files, options.inputFormat, options.output, io, build);
-		return { kind: 'complete' };
-	}
 	const redact = redactor([connection?.apiKey, io.env.OPENAI_API_KEY]);
 	const reporter = new Reporter({
 		stream: io.stderr,
@@ -117,9 +111,18 @@ async function execute(
 		verbose: options.verbose,
 		redact,
 	});
+	const stats = new RunStats();
+	if (options.dryRun) {
+		stats.total = await preflight(files, options.inputFormat, io.stdin, build);
+		started(stats);
+		const count = await dryRun(files, options.inputFormat, options.output, io, build);
+		if (count === 0) reporter.warn(NO_PROMPTS);
+		return { kind: 'complete' };
+	}
 
 	const release = options.output === undefined ? undefined : acquireLock(options.output);
-	const cleanup: (() => unknown)[] = [];
+	const closeInputs = new AbortController();
+	const cleanup: (() => unknown)[] = [() => closeInputs.abort()];
 	try {
 		const previous = options.resume
 			? readJournal(journalPath(options.output as string))
@@ -170,7 +173,7 @@ async function execute(
 		const concurrency = options.concurrency ?? DEFAULTS.concurrency;
 		await reporter.start(stats);
 		const end = await dispatch(
-			readRecords(files, options.inputFormat, io.stdin),
+			readRecords(files, options.inputFormat, io.stdin, closeInputs.signal),
 			{
 				concurrency,
 				retries: options.retries ?? DEFAULTS.retries,
@@ -206,6 +209,8 @@ async function execute(
 		// Nobody reads a summary of a run whose reader went away, as no tool complains of SIGPIPE.
 		if ('error' in end && end.error instanceof OutputClosedError) return end;
 		await writer.end();
+		// A complete run that answered nothing read nothing: worth a word, not a failure.
+		if (end.kind === 'complete' && stats.done === 0) reporter.warn(NO_PROMPTS);
 		reporter.summary(stats, HEADLINES[end.kind]);
 		return end;
 	} catch (error) {
@@ -217,6 +222,10 @@ async function execute(
 		release?.();
 	}
 }
+
+const NO_PROMPTS = 'no prompts in the input (blank lines are skipped)';
+
+const STDOUT_NAMES = new Set([STDIN, '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1']);
 
 /** Part of every cache key when no base URL is given. */
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';

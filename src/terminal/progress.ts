@@ -67,6 +67,11 @@ export class Reporter {
 		if (this.#options.verbose) this.log(`${this.#color.dim('promptbatch:')} ${line}`);
 	}
 
+	/** A warning, unless quiet: something worth knowing that is not an error. */
+	warn(line: string): void {
+		if (!this.#options.quiet) this.log(`${this.#color.yellow('promptbatch: warning:')} ${line}`);
+	}
+
 	async start(stats: Counts): Promise<void> {
 		const { stream, env, quiet } = this.#options;
 		if (quiet) return;

@@ -35,7 +35,7 @@ test('bad flag values are exit 2 with one line naming the flag, and nothing is s
 		[['--max-tokens', '0'], /--max-tokens/],
 		[['-f', 'xml'], /argument 'xml' is invalid\. Allowed choices are text, json, jsonl/],
 		[['--api', 'completions'], /--api/],
-		[['--input-format', 'csv'], /--input-format/],
+		[['--input-format', 'xml'], /--input-format/],
 		[['-p', 'novalue'], /expected key=value/],
 		[['--no-such-flag'], /unknown option '--no-such-flag'/],
 		[['--base-url', 'ftp://x'], /invalid base URL "ftp:\/\/x"/],
