@@ -101,7 +101,8 @@ function signalExitCode(signal: NodeJS.Signals | undefined): number {
 export function resumeHint(argv: readonly string[], options: RunOptions): string {
 	if (options.output === undefined)
 		return 'promptbatch: results went to stdout; with -o FILE a run can be resumed with --resume';
-	const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
+	const resuming = argv.includes('--resume') || argv.includes('--resume-failed');
+	const args = resuming ? argv : [...argv, '--resume'];
 	return `promptbatch: to finish the run: ${['promptbatch', ...args].map(shellQuote).join(' ')}`;
 }
 

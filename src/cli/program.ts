@@ -5,11 +5,24 @@ import {
 	collectParam,
 	duration,
 	halt,
-	integerFrom,
+	integerIn,
 	numberAbove,
 	numberIn,
 	textOrFile,
 } from './values.ts';
+
+/**
+ * The largest value each numeric flag takes: past these a value means nothing (a timer can't
+ * hold more than 2^31 - 1 ms; no model writes 2^31 tokens) or is a typo.
+ */
+const LIMITS = {
+	maxTokens: 2_147_483_647,
+	concurrency: 10_000,
+	rpm: 1_000_000_000,
+	tpm: 1_000_000_000_000,
+	retries: 100,
+	timeoutSeconds: 2_147_483,
+};
 
 /** Where commander writes help, version and usage errors. */
 export interface ProgramOutput {
@@ -41,6 +54,7 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOpt
 		format: o.format,
 		output: o.output,
 		resume: o.resume,
+		resumeFailed: o.resumeFailed,
 		cache: o.cache,
 		cacheTtlMs: o.cacheTtl,
 		halt: o.halt,
@@ -95,7 +109,9 @@ export function buildProgram(write: ProgramOutput): Command {
 				'prompt template, or @FILE: {{input}} is the prompt, {{name}} a field of a JSONL, JSON or CSV record',
 			).argParser(textOrFile),
 			new Option('--temperature <n>', 'sampling temperature, 0 to 2').argParser(numberIn(0, 2)),
-			new Option('--max-tokens <n>', 'maximum output tokens').argParser(integerFrom(1)),
+			new Option('--max-tokens <n>', 'maximum output tokens').argParser(
+				integerIn(1, LIMITS.maxTokens),
+			),
 			new Option('--json', 'ask for a JSON object response'),
 			new Option('-p, --param <key=value>', 'extra body field, JSON-typed, dots nest (repeatable)')
 				.argParser(collectParam)
@@ -111,24 +127,24 @@ export function buildProgram(write: ProgramOutput): Command {
 		...group(
 			'Scheduling:',
 			new Option('-c, --concurrency <n>', 'requests in flight at most')
-				.argParser(integerFrom(1))
+				.argParser(integerIn(1, LIMITS.concurrency))
 				.default(DEFAULTS.concurrency),
 			new Option(
 				'--rpm <n>',
 				'requests per minute, spread evenly (default: learned from the server)',
-			).argParser(numberAbove(0)),
+			).argParser(numberAbove(0, LIMITS.rpm)),
 			new Option(
 				'--tpm <n>',
 				'tokens per minute, estimated then settled (default: learned from the server)',
-			).argParser(numberAbove(0)),
+			).argParser(numberAbove(0, LIMITS.tpm)),
 			new Option(
 				'--retries <n>',
 				'retries of a transient failure (429, 5xx, timeout, dropped connection)',
 			)
-				.argParser(integerFrom(0))
+				.argParser(integerIn(0, LIMITS.retries))
 				.default(DEFAULTS.retries),
 			new Option('--timeout <seconds>', 'per attempt')
-				.argParser(numberAbove(0))
+				.argParser(numberAbove(0, LIMITS.timeoutSeconds))
 				.default(DEFAULTS.timeoutMs / 1000),
 		),
 		...group(
@@ -152,8 +168,9 @@ export function buildProgram(write: ProgramOutput): Command {
 			'Long runs:',
 			new Option(
 				'--resume',
-				'continue the run journaled beside -o FILE: only prompts without a recorded success are sent',
+				'continue the run journaled beside -o FILE: send what has no result or failed in passing (5xx, timeouts...); keep successes and 4xx failures',
 			),
+			new Option('--resume-failed', 'as --resume, and send every recorded failure again'),
 			new Option(
 				'--cache [dir]',
 				'answer repeated requests from a cache (default: $XDG_CACHE_HOME/promptbatch, else ~/.cache/promptbatch)',

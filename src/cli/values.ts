@@ -8,7 +8,7 @@ import type { HaltPolicy } from '../core/options.ts';
 
 export function duration(value: string): number {
 	const ms = parseDuration(value);
-	if (ms === undefined || ms <= 0)
+	if (ms === undefined || ms <= 0 || !Number.isFinite(ms))
 		throw new InvalidArgumentError('expected a duration such as 90s, 30m, 12h or 7d');
 	return ms;
 }
@@ -34,20 +34,22 @@ export function textOrFile(value: string): string {
 	}
 }
 
-export function integerFrom(min: number) {
+/** A whole number from `min` to `max`. */
+export function integerIn(min: number, max: number) {
 	return (value: string): number => {
 		const n = Number(value);
-		if (!Number.isInteger(n) || n < min)
-			throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+		if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+			throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
 		return n;
 	};
 }
 
-export function numberAbove(min: number) {
+/** A number above `min`, and at most `max`. */
+export function numberAbove(min: number, max: number) {
 	return (value: string): number => {
 		const n = Number(value);
-		if (value.trim() === '' || !Number.isFinite(n) || n <= min)
-			throw new InvalidArgumentError(`expected a number above ${min}`);
+		if (value.trim() === '' || !Number.isFinite(n) || n <= min || n > max)
+			throw new InvalidArgumentError(`expected a number above ${min} and at most ${max}`);
 		return n;
 	};
 }

@@ -70,8 +70,13 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly format?: OutputFormat;
 	/** With a file, results are also journaled, which makes the run resumable. @default stdout */
 	readonly output?: string | undefined;
-	/** Continue the run recorded in the output's journal. Needs `output`. */
+	/**
+	 * Continue the run recorded in the output's journal: send what has no result, or failed
+	 * in passing; keep successes and permanent (4xx) failures. Needs `output`.
+	 */
 	readonly resume?: boolean | undefined;
+	/** As `resume`, and send every recorded failure again, permanent ones too. */
+	readonly resumeFailed?: boolean | undefined;
 	/** Answer identical requests from a response cache: `true` for the default directory. */
 	readonly cache?: string | boolean | undefined;
 	/** Cache entries older than this are not used, and are deleted. @default no limit */

@@ -1,5 +1,6 @@
 import { FatalRunError } from '../core/errors.ts';
 import type { ErrorInfo } from '../core/types.ts';
+import type { ConnectionFailure } from './connection.ts';
 import { type HeaderReader, readRateLimits, retryAfterMs } from './ratelimit-headers.ts';
 
 /**
@@ -17,6 +18,11 @@ export interface Failure {
 	readonly waitMs: number | undefined;
 	/** A 429 rate limit: the whole queue pauses, not just this request. */
 	readonly rateLimited: boolean;
+	/**
+	 * What every request would meet too if this is not bad luck: the same failure twice has
+	 * the same signature. Undefined for failures that are one prompt's own or pass by.
+	 */
+	readonly signature: string | undefined;
 	readonly headers: HeaderReader | undefined;
 }
 
@@ -26,6 +32,16 @@ const QUOTA_CODES = new Set([
 	'billing_hard_limit_reached',
 	'billing_not_active',
 	'access_terminated',
+]);
+
+/** Codes of a failure that is one prompt's own, however many prompts meet it. */
+const PROMPT_SPECIFIC = new Set([
+	'context_length_exceeded',
+	'string_above_max_length',
+	'content_filter',
+	'content_policy_violation',
+	'invalid_image',
+	'invalid_image_url',
 ]);
 
 /** The shape of the SDK's errors (and MalformedResponseError) that we read; anything else is a plain Error. */
@@ -53,11 +69,18 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 		waitMs: headers ? serverWait(headers, status, now) : undefined,
 		rateLimited: verdict === 'retry' && status === 429,
 		headers,
+		signature:
+			verdict === 'fail' && !PROMPT_SPECIFIC.has(code ?? '')
+				? `${status} ${errorType} ${code}`
+				: name === 'ConnectionFailure' && (thrown as ConnectionFailure).unreachable
+					? `connection ${code}`
+					: undefined,
 	});
 
 	if (status === null) {
 		if (name === 'APIConnectionTimeoutError') return info('retry', 'timeout');
-		if (name === 'APIConnectionError') return info('retry', 'connection_error');
+		if (name === 'APIConnectionError' || name === 'ConnectionFailure')
+			return info('retry', 'connection_error');
 		if (name === 'MalformedResponseError' || name === 'SyntaxError') {
 			return info(
 				'retry',
@@ -110,4 +133,28 @@ export function fatalError(error: ErrorInfo, redact: (text: string) => string): 
 		`quota or billing exhausted: ${message}`,
 		'check your plan and billing details',
 	);
+}
+
+/**
+ * The error that ends a run whose first requests all failed alike and none succeeded: a
+ * wrong base URL, model or parameter, or a server that can't be reached, fails every prompt.
+ */
+export function systematicError(
+	error: ErrorInfo,
+	count: number,
+	url: string,
+	redact: (text: string) => string,
+): FatalRunError {
+	const what = `the first ${count} requests to ${url} all failed alike, and none succeeded: ${redact(describeFailure(error))}`;
+	const hint =
+		error.type === 'connection_error'
+			? 'check --base-url, and that the server is running and reachable'
+			: error.code === 'model_not_found'
+				? 'check -m: the server does not know that model'
+				: error.status === 404
+					? 'check --base-url: an OpenAI-compatible one usually ends in /v1'
+					: error.status === 400 || error.status === 422
+						? 'check the option or -p field the message names; the failed records say more'
+						: 'check the options; the failed records say more';
+	return new FatalRunError(what, hint);
 }

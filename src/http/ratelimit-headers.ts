@@ -26,16 +26,21 @@ export function readRateLimits(headers: HeaderReader): RateLimitInfo {
 	};
 }
 
-/** How long the server asks us to wait: `retry-after-ms`, then `retry-after` (seconds or a date). */
+/**
+ * How long the server asks us to wait: `retry-after-ms`, then `retry-after` (seconds or a
+ * date). Zero, negative or past is no answer (as the SDK reads it), so that such a header can't
+ * make every retry follow in the same millisecond.
+ */
 export function retryAfterMs(headers: HeaderReader, now = Date.now()): number | undefined {
 	const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-	if (Number.isFinite(ms) && ms >= 0) return ms;
+	if (Number.isFinite(ms) && ms > 0) return ms;
 	const after = headers.get('retry-after');
 	if (!after) return undefined;
 	const seconds = Number.parseFloat(after);
-	if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+	if (/^\s*-?[\d.]+\s*$/.test(after))
+		return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 	const date = Date.parse(after);
-	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+	return Number.isNaN(date) || date <= now ? undefined : date - now;
 }
 
 function count(text: string | null): number | undefined {

@@ -26,6 +26,9 @@ function chatCompletion(body: Record<string, unknown>, model: string | null): Co
 	if (!Array.isArray(body.choices)) {
 		throw new MalformedResponseError(`response has no "choices": ${preview(body)}`);
 	}
+	if (body.choices.length === 0) {
+		throw new MalformedResponseError(`response has an empty "choices": ${preview(body)}`);
+	}
 	const choice = (body.choices[0] ?? {}) as Record<string, unknown>;
 	const message = (choice.message ?? {}) as Record<string, unknown>;
 	const text =
@@ -35,7 +38,11 @@ function chatCompletion(body: Record<string, unknown>, model: string | null): Co
 				? message.refusal
 				: Array.isArray(message.tool_calls)
 					? JSON.stringify(message.tool_calls)
-					: '';
+					: undefined;
+	// No text, no refusal, no tool call: there is no answer, whatever the status said.
+	if (text === undefined) {
+		throw new MalformedResponseError(`response has no message content: ${preview(body)}`);
+	}
 	const usage = body.usage as Record<string, unknown> | undefined;
 	return {
 		text,

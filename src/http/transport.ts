@@ -1,7 +1,8 @@
-import OpenAI, { type ClientOptions } from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, type ClientOptions } from 'openai';
 import { Agent, fetch } from 'undici';
 import type { Connection, Environment } from '../core/config.ts';
 import type { ApiRequest, Completion } from '../core/types.ts';
+import { connectionFailure } from './connection.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
 import { MalformedResponseError, parseCompletion } from './response.ts';
 
@@ -52,16 +53,33 @@ export function createTransport(
 			dispatcher: new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
 		} as ClientOptions['fetchOptions'],
 	});
+	const origin = originOf(client.baseURL);
 	return async (request, signal) => {
-		const { data, response } = await client
-			.post(request.path, { body: request.body, signal })
-			.withResponse();
+		let answer: { data: unknown; response: Response };
+		try {
+			answer = await client.post(request.path, { body: request.body, signal }).withResponse();
+		} catch (error) {
+			// A status, a timeout or our own abort says enough; a fetch failure, not yet.
+			const status = error instanceof APIError && typeof error.status === 'number';
+			if (signal.aborted || status || error instanceof APIConnectionTimeoutError) throw error;
+			throw connectionFailure(error, origin) ?? error;
+		}
+		const { data, response } = answer;
 		try {
 			return { completion: parseCompletion(request.api, data), headers: response.headers };
 		} catch (error) {
 			throw new MalformedResponseError((error as Error).message, response.headers);
 		}
 	};
+}
+
+/** `host:port` of the server, for messages: never its path, query or credentials. */
+function originOf(baseURL: string): string {
+	try {
+		return new URL(baseURL).host;
+	} catch {
+		return baseURL;
+	}
 }
 
 function safeJson(value: unknown): string {

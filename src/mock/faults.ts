@@ -10,6 +10,8 @@ export type FaultKind =
 	| 'quota'
 	| 'drop'
 	| 'garbage'
+	| 'cut'
+	| 'empty'
 	| 'hang';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -23,6 +25,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'quota',
 	'drop',
 	'garbage',
+	'cut',
+	'empty',
 	'hang',
 ];
 

@@ -30,6 +30,8 @@ export interface MockServerOptions {
 	readonly rateLimits?: RateLimits;
 	/** The `retry-after-ms` sent with 429s and 5xx. Default 20. */
 	readonly retryAfterMs?: number;
+	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
+	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
 	readonly apiKey?: string;
 	readonly host?: string;
@@ -114,7 +116,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 		res.on('close', () => inFlight--);
 		const latency = directives.delayMs ?? minLatency + random() * (maxLatency - minLatency);
 		if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-		for (const [name, value] of Object.entries(limits.headers)) res.setHeader(name, value);
+		for (const [name, value] of Object.entries({ ...limits.headers, ...options.headers }))
+			res.setHeader(name, value);
 
 		switch (fault) {
 			case undefined:
@@ -132,6 +135,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 			case 'garbage':
 				res.writeHead(200, { 'content-type': 'application/json' });
 				return res.end('{"choices": [{"message": {"content": "tru');
+			case 'cut':
+				// The status and half the body, then the connection drops.
+				res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+				res.write('{"choices": [{"message": {"content": "tru');
+				return setTimeout(() => req.socket.destroy(), 20);
+			case 'empty':
+				return send(res, 200, { ...chatBody(body, prompt, tokens), choices: [] });
 			case '429':
 				res.setHeader('retry-after-ms', retryAfter);
 				return send(

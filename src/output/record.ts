@@ -44,3 +44,29 @@ export function cachedRecord(
 		cached: true,
 	};
 }
+
+/**
+ * The record of a prompt whose result an earlier run recorded (`--resume`): the result is
+ * the journal's, where the prompt is (id, file, line) is the input's as it is now.
+ */
+export function resumedRecord(
+	record: PromptRecord,
+	input: string | readonly ChatMessage[],
+	previous: ResultRecord,
+): ResultRecord {
+	return {
+		index: record.index,
+		id: record.id ?? record.index,
+		file: record.file,
+		line: record.line,
+		input,
+		response: previous.response,
+		error: previous.error,
+		model: previous.model,
+		usage: previous.usage,
+		finish_reason: previous.finish_reason,
+		attempts: previous.attempts,
+		latency_ms: previous.latency_ms,
+		cached: previous.cached,
+	};
+}

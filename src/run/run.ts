@@ -14,6 +14,7 @@ import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
 import { requestBuilder } from '../requests/build.ts';
 import { defaultCacheDir, ResponseCache } from '../state/cache.ts';
+import { requestKey } from '../state/fingerprint.ts';
 import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
 import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
@@ -87,9 +88,10 @@ async function execute(
 ): Promise<DispatchEnd> {
 	// `-o -` is stdout, as for most tools that take an output file; so is `-o /dev/stdout`.
 	const options = STDOUT_NAMES.has(given.output ?? '') ? { ...given, output: undefined } : given;
-	if (options.resume && options.output === undefined) {
+	const resume = options.resume || options.resumeFailed;
+	if (resume && options.output === undefined) {
 		throw new UsageError(
-			'--resume needs -o FILE',
+			`${options.resumeFailed ? '--resume-failed' : '--resume'} needs -o FILE`,
 			'a run resumes from the journal it keeps beside its output file',
 		);
 	}
@@ -124,9 +126,7 @@ async function execute(
 	const closeInputs = new AbortController();
 	const cleanup: (() => unknown)[] = [() => closeInputs.abort()];
 	try {
-		const previous = options.resume
-			? readJournal(journalPath(options.output as string))
-			: undefined;
+		const previous = resume ? readJournal(journalPath(options.output as string)) : undefined;
 		const cache =
 			options.cache === undefined || options.cache === false
 				? undefined
@@ -134,8 +134,10 @@ async function execute(
 						options.cache === true ? defaultCacheDir(io.env) : options.cache,
 						options.cacheTtlMs,
 					);
+		// What identifies the server in journal and cache: --mock's port changes every run.
+		const server = options.mock ? 'mock' : (connection?.baseURL ?? OPENAI_BASE_URL);
 		const total = await preflight(files, options.inputFormat, io.stdin, build, (record, request) =>
-			checkResume(previous?.entries, record, request),
+			checkResume(previous?.entries, record, requestKey(server, request)),
 		);
 		checkResumeLength(previous?.entries, total);
 		if (cache) {
@@ -161,10 +163,9 @@ async function execute(
 			organization: undefined,
 			project: undefined,
 		};
-		const [{ createTransport }, { dispatch }, { Limiter }] = await Promise.all([
+		const [{ createTransport }, { dispatch }] = await Promise.all([
 			import('../http/transport.ts'),
 			import('../engines/realtime/dispatch.ts'),
-			import('../engines/realtime/limiter.ts'),
 		]);
 
 		stats.total = total;
@@ -180,15 +181,17 @@ async function execute(
 				window: Math.max(DEFAULTS.reorderWindow, 4 * concurrency),
 				graceMs: options.graceMs ?? DEFAULTS.graceMs,
 				halt: options.halt,
+				rpm: options.rpm,
+				tpm: options.tpm,
 			},
 			{
 				build,
+				baseURL: target.baseURL ?? OPENAI_BASE_URL,
 				transport: createTransport(target, {
 					timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
 					env: io.env,
 					log: (line) => reporter.log(line),
 				}),
-				limiter: new Limiter({ rpm: options.rpm, tpm: options.tpm }),
 				emit: (result) => writer.write(result),
 				ledger:
 					journal || cache
@@ -197,11 +200,13 @@ async function execute(
 								checked: total !== undefined,
 								journal,
 								cache,
-								baseURL: options.mock ? 'mock' : (target.baseURL ?? OPENAI_BASE_URL),
+								resendFailed: options.resumeFailed,
+								baseURL: server,
 							})
 						: undefined,
 				events: stats,
 				verbose: (line) => reporter.verbose(line),
+				warn: (line) => reporter.warn(line),
 				redact,
 			},
 			{ interrupt: io.interrupt, abort: io.abort },

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
+import { isAnswer } from '../core/shapes.ts';
 import type { Answer } from '../core/types.ts';
 
 /** What a cache entry keeps of a successful result, and when it was answered. */
@@ -49,14 +50,19 @@ export class ResponseCache {
 		this.#ttlMs = ttlMs;
 	}
 
+	/** The answer stored for `key`: none when absent, expired, or not an answer's shape. */
 	get(key: string, now = Date.now()): CachedAnswer | undefined {
+		let answer: unknown;
 		try {
-			const answer = JSON.parse(readFileSync(this.#path(key), 'utf8')) as CachedAnswer;
-			if (this.#ttlMs !== undefined && now - answer.created > this.#ttlMs) return undefined;
-			return answer;
+			answer = JSON.parse(readFileSync(this.#path(key), 'utf8'));
 		} catch {
 			return undefined;
 		}
+		if (!isAnswer(answer) || typeof (answer as CachedAnswer).created !== 'number') return undefined;
+		const { created } = answer as CachedAnswer;
+		if (this.#ttlMs !== undefined && now - created > this.#ttlMs) return undefined;
+		const { response, model, usage, finish_reason } = answer;
+		return { response, model, usage, finish_reason, created };
 	}
 
 	/** Stores an answer; false if it could not (the run goes on without it). */
@@ -73,6 +79,7 @@ export class ResponseCache {
 			renameSync(temp, path);
 			return true;
 		} catch {
+			rmSync(temp, { force: true });
 			return false;
 		}
 	}

@@ -1,24 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { ApiRequest } from '../core/types.ts';
 
-const hashes = new WeakMap<ApiRequest, string>();
+const keys = new WeakMap<ApiRequest, string>();
 
 /**
- * A hash of exactly what would be sent (endpoint and body), which the journal records so that
- * `--resume` can tell whether a prompt is still the same request. Computed once per request.
+ * A hash of exactly what would be sent, and where: the base URL, the endpoint and the body.
+ * The journal records it, so that `--resume` can tell whether a prompt is still the same
+ * request (another server is another request), and the cache is keyed by it. Computed once per
+ * request: a run sends all its requests to one base URL.
  */
-export function requestHash(request: ApiRequest): string {
-	let hash = hashes.get(request);
-	if (hash === undefined) {
-		hash = sha256(`${request.path}\n${JSON.stringify(request.body)}`);
-		hashes.set(request, hash);
+export function requestKey(baseURL: string, request: ApiRequest): string {
+	let key = keys.get(request);
+	if (key === undefined) {
+		const body = sha256(`${request.path}\n${JSON.stringify(request.body)}`);
+		key = sha256(`${baseURL.replace(/\/+$/, '')}\n${body}`);
+		keys.set(request, key);
 	}
-	return hash;
-}
-
-/** The cache key: the same request to another server is another answer. */
-export function cacheKey(baseURL: string, request: ApiRequest): string {
-	return sha256(`${baseURL}\n${requestHash(request)}`);
+	return key;
 }
 
 function sha256(text: string): string {

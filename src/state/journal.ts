@@ -8,6 +8,7 @@ import {
 	writeSync,
 } from 'node:fs';
 import { FatalRunError, ResumeError } from '../core/errors.ts';
+import { isResultRecord } from '../core/shapes.ts';
 import type { ResultRecord } from '../core/types.ts';
 
 /**
@@ -46,11 +47,10 @@ export function parseJournal(
 	for (const line of intact.slice(HEADER.length).split('\n')) {
 		if (line === '') continue;
 		try {
-			const { h, r } = JSON.parse(line) as { h: unknown; r: ResultRecord };
-			if (typeof h === 'string' && Number.isInteger(r?.index))
-				entries.set(r.index, { hash: h, record: r });
+			const { h, r } = JSON.parse(line) as { h: unknown; r: unknown };
+			if (typeof h === 'string' && isResultRecord(r)) entries.set(r.index, { hash: h, record: r });
 		} catch {
-			// Only a crash mid-write makes a bad line; its prompt is simply sent again.
+			// A crash mid-write makes a bad line; its prompt is simply sent again.
 		}
 	}
 	return { entries, intactBytes: Buffer.byteLength(intact) };

@@ -2,12 +2,13 @@ import { ResumeError } from '../core/errors.ts';
 import type {
 	Answer,
 	ApiRequest,
+	ErrorInfo,
 	PromptRecord,
 	ResultRecord,
 	ResultSource,
 } from '../core/types.ts';
 import type { ResponseCache } from './cache.ts';
-import { cacheKey, requestHash } from './fingerprint.ts';
+import { requestKey } from './fingerprint.ts';
 import type { JournalEntry, JournalWriter } from './journal.ts';
 
 /** What is known of a prompt before sending it. */
@@ -27,22 +28,30 @@ export interface LedgerOptions {
 	 * files are, by preflight), so `lookup` need not check it again. @default false
 	 */
 	readonly checked?: boolean;
+	/**
+	 * Send again the prompts whose recorded failure is permanent (a 4xx) too, not only those
+	 * that failed in passing (`--resume-failed`). @default false
+	 */
+	readonly resendFailed?: boolean;
 	readonly journal?: JournalWriter | undefined;
 	readonly cache?: ResponseCache | undefined;
-	/** Part of the cache key: the same request to another server is another answer. */
+	/** Part of every request's key: the same request to another server is another request. */
 	readonly baseURL: string;
 }
 
-/** Throws ResumeError when the journal recorded another request at this prompt's position. */
+/**
+ * Throws ResumeError when the journal recorded another request at this prompt's position;
+ * `key` is the request's `requestKey`.
+ */
 export function checkResume(
 	previous: ReadonlyMap<number, JournalEntry> | undefined,
 	record: PromptRecord,
-	request: ApiRequest,
+	key: string,
 ): void {
 	const entry = previous?.get(record.index);
-	if (entry && entry.hash !== requestHash(request)) {
+	if (entry && entry.hash !== key) {
 		throw new ResumeError(
-			`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input or an option that shapes requests (model, template, system, params...) changed`,
+			`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input, the server or an option that shapes requests (model, template, system, params...) changed`,
 			'run with the same input and options as before, or without --resume to start over',
 		);
 	}
@@ -80,10 +89,12 @@ export class Ledger {
 
 	/** What is already known for this prompt; throws ResumeError if the journal disagrees. */
 	lookup(record: PromptRecord, request: ApiRequest): Known | undefined {
-		const { previous, cache, checked } = this.#options;
-		if (!checked) checkResume(previous, record, request);
+		const { previous, cache, checked, resendFailed } = this.#options;
+		if (!checked) checkResume(previous, record, this.#key(request));
 		const entry = previous?.get(record.index);
-		if (entry && entry.record.error === null) return { source: 'journal', result: entry.record };
+		const error = entry?.record.error;
+		if (entry && (error === null || (!resendFailed && isPermanent(error))))
+			return { source: 'journal', result: entry.record };
 		if (!cache) return undefined;
 		const key = this.#key(request);
 		const answer = cache.get(key);
@@ -109,14 +120,31 @@ export class Ledger {
 	/** Records a prompt's result. Throws FatalRunError when the journal can't be written. */
 	record(request: ApiRequest, result: ResultRecord, source: ResultSource): void {
 		if (source === 'journal' || result.error?.type === 'aborted') return;
-		this.#options.journal?.append(requestHash(request), result);
+		this.#options.journal?.append(this.#key(request), result);
 		if (source === 'sent' && result.error === null)
 			this.#options.cache?.put(this.#key(request), { ...answerOf(result), created: Date.now() });
 	}
 
 	#key(request: ApiRequest): string {
-		return cacheKey(this.#options.baseURL, request);
+		return requestKey(this.#options.baseURL, request);
 	}
+}
+
+/**
+ * A failure that sending the same request again would meet again: a 4xx other than a timeout
+ * (408), a conflict (409) or a rate limit (429). GNU parallel's --resume keeps such failures;
+ * --resume-failed sends them again.
+ */
+function isPermanent(error: ErrorInfo | null | undefined): boolean {
+	const status = error?.status;
+	return (
+		typeof status === 'number' &&
+		status >= 400 &&
+		status < 500 &&
+		status !== 408 &&
+		status !== 409 &&
+		status !== 429
+	);
 }
 
 function answerOf({ response, model, usage, finish_reason }: ResultRecord): Answer {

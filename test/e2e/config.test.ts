@@ -24,13 +24,21 @@ test('bad flag values are exit 2 with one line naming the flag, and nothing is s
 	const cases: [string[], RegExp][] = [
 		[
 			['-c', '0'],
-			/--concurrency <n>' argument '0' is invalid\. expected a whole number of at least 1/,
+			/--concurrency <n>' argument '0' is invalid\. expected a whole number from 1 to 10000/,
 		],
 		[['-c', 'many'], /--concurrency/],
 		[['--rpm', '-5'], /--rpm <n>' argument '-5' is invalid/],
 		[['--tpm', 'lots'], /--tpm/],
 		[['--retries', '1.5'], /--retries/],
 		[['--timeout', '0'], /--timeout/],
+		[
+			['--timeout', '2147484'],
+			/--timeout <seconds>' argument '2147484' is invalid\. expected a number above 0 and at most 2147483/,
+		],
+		[['-c', '100000'], /--concurrency/],
+		[['--retries', '1000'], /--retries/],
+		[['--max-tokens', '1e12'], /--max-tokens/],
+		[['--cache-ttl', `${'9'.repeat(400)}s`], /--cache-ttl/],
 		[['--temperature', '3'], /expected a number from 0 to 2/],
 		[['--max-tokens', '0'], /--max-tokens/],
 		[['-f', 'xml'], /argument 'xml' is invalid\. Allowed choices are text, json, jsonl/],

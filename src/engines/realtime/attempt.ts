@@ -1,11 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FatalRunError } from '../../core/errors.ts';
 import type { ApiRequest, ErrorInfo, Outcome } from '../../core/types.ts';
-import { classifyFailure, describeFailure, type Failure } from '../../http/failure.ts';
+import {
+	classifyFailure,
+	describeFailure,
+	type Failure,
+	fatalError,
+	systematicError,
+} from '../../http/failure.ts';
 import { readRateLimits } from '../../http/ratelimit-headers.ts';
 import type { Transport } from '../../http/transport.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { type BackoffOptions, backoffDelay, formatWait, MAX_WAIT_MS } from './backoff.ts';
 import type { Limiter } from './limiter.ts';
 import type { Stop } from './stop.ts';
+import { SYSTEMATIC_AFTER, type SystematicWatch } from './systematic.ts';
 
 /** What the engine tells its caller about requests, for progress. */
 export interface RequestEvents {
@@ -22,9 +30,14 @@ export interface AttemptContext {
 	readonly backoff?: BackoffOptions | undefined;
 	readonly stop: Stop;
 	readonly events: RequestEvents;
+	readonly systematic: SystematicWatch;
+	/** Where requests go, for messages. */
+	readonly baseURL: string;
 	/** A failure that dooms every request: the caller stops the run. */
-	readonly onFatal: (failure: Failure) => void;
+	readonly onFatal: (error: FatalRunError) => void;
 	readonly verbose: (line: string) => void;
+	/** A warning for the user, said once per `key` however often it comes up. */
+	readonly warnOnce: (key: string, line: string) => void;
 	readonly redact: (text: string) => string;
 }
 
@@ -68,6 +81,7 @@ export async function attempt(
 			const { completion, headers } = await ctx.transport(request, stop.cancelInFlight);
 			limiter.learn(readRateLimits(headers));
 			if (completion.usage) limiter.settle(request.estimatedTokens, completion.usage.total_tokens);
+			ctx.systematic.succeeded();
 			return { completion, error: null, attempts, latencyMs: performance.now() - startedAt };
 		} catch (error) {
 			if (stop.cancelInFlight.aborted) return stopped();
@@ -76,8 +90,17 @@ export async function attempt(
 			events.requestEnded();
 		}
 		if (failure.headers) limiter.learn(readRateLimits(failure.headers));
-		if (failure.verdict === 'fatal') ctx.onFatal(failure);
+		if (failure.verdict === 'fatal') ctx.onFatal(fatalError(failure.error, redact));
+		else if (ctx.systematic.failed(failure))
+			ctx.onFatal(
+				systematicError(failure.error, SYSTEMATIC_AFTER, `${ctx.baseURL}${request.path}`, redact),
+			);
 		if (failure.verdict !== 'retry' || attempts > ctx.retries) return failed(failure.error);
+		if (failure.waitMs !== undefined && failure.waitMs > MAX_WAIT_MS)
+			ctx.warnOnce(
+				'retry-after',
+				`the server asked to wait ${formatWait(failure.waitMs)} before a retry; waiting ${formatWait(MAX_WAIT_MS)} at most each time`,
+			);
 		const delay = backoffDelay(attempts, failure.waitMs, ctx.backoff);
 		if (failure.rateLimited) limiter.pauseUntil(performance.now() + delay);
 		ctx.verbose(

@@ -8,17 +8,17 @@ import type {
 	ResultRecord,
 	ResultSource,
 } from '../../core/types.ts';
-import { fatalError } from '../../http/failure.ts';
 import type { Transport } from '../../http/transport.ts';
-import { cachedRecord, resultRecord } from '../../output/record.ts';
+import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
 import type { Ledger } from '../../state/ledger.ts';
 import { abortable, orAbort } from './abortable.ts';
 import { type AttemptContext, attempt, type RequestEvents } from './attempt.ts';
-import type { BackoffOptions } from './backoff.ts';
+import { type BackoffOptions, formatWait, MAX_WAIT_MS } from './backoff.ts';
 import { shouldHalt } from './halt.ts';
-import type { Limiter } from './limiter.ts';
+import { Limiter } from './limiter.ts';
 import { Reorder } from './reorder.ts';
 import { type DispatchEnd, Stop, type StopSignals } from './stop.ts';
+import { SystematicWatch } from './systematic.ts';
 
 export interface DispatchOptions {
 	/** Requests in flight at most. */
@@ -31,6 +31,10 @@ export interface DispatchOptions {
 	readonly graceMs: number;
 	readonly halt?: HaltPolicy | undefined;
 	readonly backoff?: BackoffOptions;
+	/** Requests per minute; undefined: what the server advertises, if anything. */
+	readonly rpm?: number | undefined;
+	/** Estimated tokens per minute; undefined: what the server advertises, if anything. */
+	readonly tpm?: number | undefined;
 }
 
 /** What the engine tells its caller as it goes, for progress and the summary. */
@@ -42,13 +46,16 @@ export interface DispatchEvents extends RequestEvents {
 export interface DispatchDeps {
 	readonly build: (record: PromptRecord) => ApiRequest;
 	readonly transport: Transport;
-	readonly limiter: Limiter;
+	/** Where the transport sends requests, for messages. */
+	readonly baseURL: string;
 	/** Receives every result once, in input order. */
 	readonly emit: (result: ResultRecord) => void | Promise<void>;
 	/** Answers what is already answered (resume, cache) and records what gets answered. */
 	readonly ledger?: Ledger | undefined;
 	readonly events: DispatchEvents;
 	readonly verbose: (line: string) => void;
+	/** A warning for the user. */
+	readonly warn: (line: string) => void;
 	readonly redact: (text: string) => string;
 }
 
@@ -71,16 +78,33 @@ export async function dispatch(
 ): Promise<DispatchEnd> {
 	const { ledger, events } = deps;
 	const stop = new Stop(options.graceMs, signals);
+	const warned = new Set<string>();
+	const warnOnce = (key: string, line: string) => {
+		if (warned.has(key)) return;
+		warned.add(key);
+		deps.warn(line);
+	};
+	const limiter = new Limiter({
+		rpm: options.rpm,
+		tpm: options.tpm,
+		onLongPause: (askedMs, header) =>
+			warnOnce(
+				header,
+				`the server asked to pause for ${formatWait(askedMs)} (${header}); pausing ${formatWait(MAX_WAIT_MS)} at most, then asking again`,
+			),
+	});
 	const ctx: AttemptContext = {
 		transport: deps.transport,
-		limiter: deps.limiter,
+		limiter,
 		retries: options.retries,
 		backoff: options.backoff,
 		stop,
 		events,
-		onFatal: (failure) =>
-			stop.stop({ kind: 'aborted', error: fatalError(failure.error, deps.redact) }, true),
+		systematic: new SystematicWatch(),
+		baseURL: deps.baseURL,
+		onFatal: (error) => stop.stop({ kind: 'aborted', error }, true),
 		verbose: deps.verbose,
+		warnOnce,
 		redact: deps.redact,
 	};
 	const queue = new PQueue({ concurrency: options.concurrency });
@@ -98,7 +122,8 @@ export async function dispatch(
 			const { result, source } = settled;
 			ledger?.record(request, result, source);
 			events.settled(result, source);
-			if (result.error?.type !== 'aborted') {
+			// What an earlier run recorded is no sign of what goes wrong now.
+			if (source !== 'journal' && result.error?.type !== 'aborted') {
 				finished++;
 				if (result.error) failed++;
 				if (shouldHalt(options.halt, failed, finished)) {
@@ -148,7 +173,8 @@ export async function dispatch(
 			const request = deps.build(record);
 			const known = ledger?.lookup(record, request);
 			if (known?.source === 'journal') {
-				track(settle(record, request, { result: known.result, source: 'journal' }));
+				const result = resumedRecord(record, request.input, known.result);
+				track(settle(record, request, { result, source: 'journal' }));
 				continue;
 			}
 			if (known?.source === 'cache') {

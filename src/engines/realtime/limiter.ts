@@ -1,4 +1,7 @@
 import type { RateLimitInfo } from '../../http/ratelimit-headers.ts';
+import { MAX_WAIT_MS } from './backoff.ts';
+
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Time, injectable so the limiter can be tested without waiting. */
 export interface Clock {
@@ -19,6 +22,10 @@ export interface LimiterOptions {
 	/** Tokens per minute, estimated before sending. Default: none, or what the server advertises. */
 	readonly tpm?: number | undefined;
 	readonly clock?: Clock;
+	/** The longest pause a server's reset may ask for. @default MAX_WAIT_MS */
+	readonly maxPauseMs?: number;
+	/** Told when a server asked for a longer pause than `maxPauseMs`, with what it asked. */
+	readonly onLongPause?: (askedMs: number, header: string) => void;
 }
 
 /**
@@ -42,6 +49,7 @@ interface Waiter {
  * when the server says nothing remains) holds everyone until the given time.
  */
 export class Limiter {
+	readonly #options: LimiterOptions;
 	readonly #clock: Clock;
 	readonly #userRpm: boolean;
 	readonly #userTpm: boolean;
@@ -54,6 +62,7 @@ export class Limiter {
 	#timer: unknown;
 
 	constructor(options: LimiterOptions = {}) {
+		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#rpm = options.rpm;
 		this.#tpm = options.tpm;
@@ -120,11 +129,16 @@ export class Limiter {
 	learn(info: RateLimitInfo): void {
 		if (!this.#userRpm && info.limitRequests !== undefined) this.#rpm = info.limitRequests;
 		if (!this.#userTpm && info.limitTokens !== undefined) this.#tpm = info.limitTokens;
-		const now = this.#clock.now();
 		if (info.remainingRequests === 0 && info.resetRequestsMs !== undefined)
-			this.pauseUntil(now + info.resetRequestsMs);
+			this.#pauseFor(info.resetRequestsMs, 'x-ratelimit-reset-requests');
 		if (info.remainingTokens === 0 && info.resetTokensMs !== undefined)
-			this.pauseUntil(now + info.resetTokensMs);
+			this.#pauseFor(info.resetTokensMs, 'x-ratelimit-reset-tokens');
+	}
+
+	#pauseFor(askedMs: number, header: string): void {
+		const max = this.#options.maxPauseMs ?? MAX_WAIT_MS;
+		if (askedMs > max) this.#options.onLongPause?.(askedMs, header);
+		this.pauseUntil(this.#clock.now() + Math.min(askedMs, max));
 	}
 
 	#readyAt(): number {
@@ -150,10 +164,14 @@ export class Limiter {
 		while (this.#waiters.length > 0) {
 			const wait = this.#readyAt() - this.#clock.now();
 			if (wait > 0) {
-				this.#timer = this.#clock.setTimeout(() => {
-					this.#timer = undefined;
-					this.#pump();
-				}, wait);
+				// A timer can't hold more than 2^31 - 1 ms; a longer one would fire at once.
+				this.#timer = this.#clock.setTimeout(
+					() => {
+						this.#timer = undefined;
+						this.#pump();
+					},
+					Math.min(wait, MAX_TIMER_MS),
+				);
 				return;
 			}
 			const waiter = this.#waiters.shift() as Waiter;
