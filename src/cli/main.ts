@@ -30,11 +30,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 			abort.abort();
 		} else process.exit(signalExitCode(signal));
 	};
+	// The run's output stops at its next write on a stdout error (EPIPE: exit 141; a full disk:
+	// exit 3). stderr that went away (`2>&1 | head`, a closed terminal) is no reason to stop:
+	// messages have nowhere to go, the results still do.
 	let brokenPipe = false;
 	stdout.on('error', (error: NodeJS.ErrnoException) => {
 		if (error.code === 'EPIPE') brokenPipe = true;
-		abort.abort();
 	});
+	stderr.on('error', () => {});
 	let options: RunOptions;
 	try {
 		options = parseArgs(argv, write);
@@ -50,7 +53,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		process.exitCode = ExitCode.usage;
 		return;
 	}
-	process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+	process.on('SIGINT', onSignal).on('SIGTERM', onSignal).on('SIGHUP', onSignal);
 	try {
 		const { run } = await import('../run/run.ts');
 		const summary = await run(options, {
@@ -80,7 +83,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 				`promptbatch: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`,
 			);
 	} finally {
-		process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+		process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal);
 		// A read from stdin left blocked by a stop would keep the process alive.
 		stdin.destroy();
 	}
@@ -94,7 +97,8 @@ export function exitCode(summary: RunSummary, signal: NodeJS.Signals | undefined
 }
 
 function signalExitCode(signal: NodeJS.Signals | undefined): number {
-	return signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+	if (signal === 'SIGTERM') return ExitCode.terminated;
+	return signal === 'SIGHUP' ? ExitCode.hangup : ExitCode.interrupted;
 }
 
 /** The exact command that finishes the run, or what to do so that a run can be finished. */

@@ -191,7 +191,8 @@ export function buildProgram(write: ProgramOutput): Command {
 
 const HELP_FOOTER = `
 Environment:
-  OPENAI_API_KEY       the API key (also read from .env; never a flag)
+  OPENAI_API_KEY       the API key (also read from .env; never a flag; a server
+                       on localhost needs none)
   OPENAI_BASE_URL      default for --base-url
   OPENAI_ORG_ID, OPENAI_PROJECT_ID   sent as the organization and project
   PROMPTBATCH_MODEL    default for --model
@@ -200,7 +201,9 @@ Exit codes:
   0    every prompt succeeded
   1    one or more prompts failed (their records say why), or --halt stopped the run
   2    usage, input or configuration error (nothing was sent)
-  3    run aborted: key rejected, quota or billing exhausted, output unwritable
+  3    run aborted: key rejected, quota or billing exhausted, the first requests
+       all failing alike, output unwritable
+  129  the terminal closed (SIGHUP)
   130  interrupted (143 for SIGTERM)
   141  stdout was closed before every result was written (e.g. by | head)
 

@@ -4,6 +4,8 @@ export const ExitCode = {
 	someFailed: 1,
 	usage: 2,
 	aborted: 3,
+	/** SIGHUP: the terminal closed. */
+	hangup: 129,
 	interrupted: 130,
 	/** stdout was closed before every result was written (`| head`), as a shell reports SIGPIPE. */
 	brokenPipe: 141,

@@ -35,7 +35,9 @@ export function createTransport(
 	const write = (...args: unknown[]) =>
 		options.log(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
 	const client = new OpenAI({
-		apiKey: connection.apiKey,
+		// The SDK wants a key; a local server that needs none gets no Authorization header.
+		apiKey: connection.apiKey ?? 'none',
+		...(connection.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
 		baseURL: connection.baseURL ?? null,
 		organization: connection.organization ?? null,
 		project: connection.project ?? null,

@@ -39,7 +39,12 @@ function streamError(error: unknown): OutputClosedError | FatalRunError {
 	const { code, message } = error as NodeJS.ErrnoException;
 	if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED')
 		return new OutputClosedError('the output was closed before every result was written');
-	return new FatalRunError(`cannot write the output: ${message}`, 'check where stdout goes');
+	return new FatalRunError(
+		`cannot write the output: ${message}`,
+		code === 'ENOSPC'
+			? 'the disk is full: make room, or send the results elsewhere'
+			: 'check where stdout goes',
+	);
 }
 
 /**

@@ -65,3 +65,22 @@ function identity(stat: () => Stats): string | undefined {
 		return undefined;
 	}
 }
+
+/**
+ * `-o` writes a file, and its journal and lock beside it: a device or a pipe can be neither
+ * resumed nor locked, and one like /dev/full would fail only after paying for the first answer.
+ */
+export function refuseNonFileOutput(output: string): void {
+	let stats: Stats;
+	try {
+		stats = statSync(output);
+	} catch {
+		return;
+	}
+	// A directory fails to open with a message of its own.
+	if (stats.isFile() || stats.isDirectory()) return;
+	throw new UsageError(
+		`-o ${output} is not a regular file`,
+		`-o writes a file with a journal beside it; to write elsewhere, redirect stdout: > ${output}`,
+	);
+}

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import {
 	type Connection,
+	connectionWarnings,
 	defaultModel,
 	type Environment,
 	redactor,
@@ -20,7 +21,7 @@ import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { Reporter } from '../terminal/progress.ts';
 import { dryRun } from './dry-run.ts';
-import { preflight, refuseOverwritingInput } from './preflight.ts';
+import { preflight, refuseNonFileOutput, refuseOverwritingInput } from './preflight.ts';
 import { RunStats } from './stats.ts';
 
 /** The process around a run, passed in so that the library never touches globals. */
@@ -96,8 +97,10 @@ async function execute(
 		);
 	}
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
-	if (options.output !== undefined)
+	if (options.output !== undefined) {
+		refuseNonFileOutput(options.output);
 		refuseOverwritingInput(options.output, files, (io.stdin as { fd?: number }).fd);
+	}
 	const build = requestBuilder({
 		...options,
 		api: options.api ?? DEFAULTS.api,
@@ -113,12 +116,18 @@ async function execute(
 		verbose: options.verbose,
 		redact,
 	});
+	for (const warning of connection ? connectionWarnings(connection) : []) reporter.warn(warning);
 	const stats = new RunStats();
 	if (options.dryRun) {
 		stats.total = await preflight(files, options.inputFormat, io.stdin, build);
 		started(stats);
-		const count = await dryRun(files, options.inputFormat, options.output, io, build);
-		if (count === 0) reporter.warn(NO_PROMPTS);
+		const release = options.output === undefined ? undefined : acquireLock(options.output);
+		try {
+			const count = await dryRun(files, options.inputFormat, options.output, io, build);
+			if (count === 0 && !options.quiet) reporter.warn(NO_PROMPTS);
+		} finally {
+			release?.();
+		}
 		return { kind: 'complete' };
 	}
 
@@ -215,7 +224,7 @@ async function execute(
 		if ('error' in end && end.error instanceof OutputClosedError) return end;
 		await writer.end();
 		// A complete run that answered nothing read nothing: worth a word, not a failure.
-		if (end.kind === 'complete' && stats.done === 0) reporter.warn(NO_PROMPTS);
+		if (end.kind === 'complete' && stats.done === 0 && !options.quiet) reporter.warn(NO_PROMPTS);
 		reporter.summary(stats, HEADLINES[end.kind]);
 		return end;
 	} catch (error) {

@@ -34,7 +34,7 @@ export class ResponseCache {
 
 	constructor(dir: string, ttlMs: number | undefined) {
 		try {
-			mkdirSync(dir, { recursive: true });
+			mkdirSync(dir, { recursive: true, mode: 0o700 });
 		} catch (error) {
 			const file = (error as NodeJS.ErrnoException).code === 'EEXIST';
 			throw new UsageError(
@@ -72,10 +72,10 @@ export class ResponseCache {
 		try {
 			const shard = key.slice(0, 2);
 			if (!this.#shards.has(shard)) {
-				mkdirSync(join(this.#dir, shard), { recursive: true });
+				mkdirSync(join(this.#dir, shard), { recursive: true, mode: 0o700 });
 				this.#shards.add(shard);
 			}
-			writeFileSync(temp, JSON.stringify(answer));
+			writeFileSync(temp, JSON.stringify(answer), { mode: 0o600 });
 			renameSync(temp, path);
 			return true;
 		} catch {

@@ -1,5 +1,6 @@
 import {
 	closeSync,
+	fchmodSync,
 	fdatasync,
 	fdatasyncSync,
 	openSync,
@@ -56,7 +57,10 @@ export function parseJournal(
 	return { entries, intactBytes: Buffer.byteLength(intact) };
 }
 
-/** The journal beside `output`, or undefined when there is none yet. */
+/**
+ * The journal beside `output`, or undefined when there is none yet: no file, or one whose
+ * header a full disk or a kill cut short, before any result was recorded.
+ */
 export function readJournal(path: string): ReturnType<typeof parseJournal> | undefined {
 	let text: string;
 	try {
@@ -65,6 +69,7 @@ export function readJournal(path: string): ReturnType<typeof parseJournal> | und
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
 		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
 	}
+	if (text.length < HEADER.length && HEADER.startsWith(text)) return undefined;
 	return parseJournal(text, path);
 }
 
@@ -87,7 +92,9 @@ export class JournalWriter {
 		this.#path = path;
 		try {
 			if (continueFrom !== undefined) truncateSync(path, continueFrom);
-			this.#fd = openSync(path, continueFrom === undefined ? 'w' : 'a');
+			// Prompts and answers are the user's business alone: owner-only, whatever the umask.
+			this.#fd = openSync(path, continueFrom === undefined ? 'w' : 'a', 0o600);
+			fchmodSync(this.#fd, 0o600);
 			if (continueFrom === undefined) writeSync(this.#fd, HEADER);
 		} catch (error) {
 			throw this.#failure(error);

@@ -52,12 +52,16 @@ export class Reporter {
 
 	constructor(options: ReporterOptions) {
 		this.#options = options;
+		// A stderr that went away must not take the run down: what it would say is lost anyway.
+		if (options.stream.listenerCount('error') === 0) options.stream.on('error', () => {});
 		this.#color = new Chalk({ level: colorLevel(options.stream.isTTY === true, options.env) });
 		this.#redact = options.redact ?? ((text) => text);
 	}
 
 	/** A line for the user: warnings, errors, notices. */
 	log(line: string): void {
+		const { stream } = this.#options;
+		if (stream.destroyed || stream.errored) return this.stop();
 		this.#spinner?.clear();
 		this.#options.stream.write(`${this.#redact(line)}\n`);
 		this.#spinner?.render();
@@ -67,9 +71,9 @@ export class Reporter {
 		if (this.#options.verbose) this.log(`${this.#color.dim('promptbatch:')} ${line}`);
 	}
 
-	/** A warning, unless quiet: something worth knowing that is not an error. */
+	/** Something worth knowing that is not an error; shown even when quiet, as errors are. */
 	warn(line: string): void {
-		if (!this.#options.quiet) this.log(`${this.#color.yellow('promptbatch: warning:')} ${line}`);
+		this.log(`${this.#color.yellow('promptbatch: warning:')} ${line}`);
 	}
 
 	async start(stats: Counts): Promise<void> {

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import { runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
-test('a missing key is exit 2 with a line that says how to set it, and nothing is sent', async () => {
+test('a missing key for a remote server is exit 2 with a line that says how to set it, and nothing is sent', async () => {
 	const server = await mockServer();
-	const result = await runCli(['--base-url', server.url], {
+	const result = await runCli([], {
 		input: 'hi\n',
-		env: { OPENAI_API_KEY: undefined },
+		env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: 'https://api.example.com/v1' },
 	});
 	assert.equal(result.code, 2);
 	assert.match(

@@ -54,7 +54,7 @@ test('run() resolves, never rejects, for what the user got wrong, and sends noth
 	const saved = process.env.OPENAI_API_KEY;
 	process.env.OPENAI_API_KEY = 'sk-from-process-env';
 	try {
-		const noKey = fakeIO('x\n', { OPENAI_BASE_URL: server.url });
+		const noKey = fakeIO('x\n', { OPENAI_BASE_URL: 'https://api.example.com/v1' });
 		const summary = await run({}, noKey.io);
 		assert.equal(summary.end, 'invalid');
 		assert.ok(summary.error instanceof ConfigError, 'the key is read from io.env alone');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { collectParam } from '../../src/cli/values.ts';
-import { redactor } from '../../src/core/config.ts';
+import { connectionWarnings, redactor } from '../../src/core/config.ts';
 import type { ResultRecord } from '../../src/core/types.ts';
 import { formatEnd, formatRecord } from '../../src/output/format.ts';
 import { RunStats } from '../../src/run/stats.ts';
@@ -124,4 +124,28 @@ test('-p key=value: JSON-typed values, strings otherwise, dots nest, repeats mer
 	});
 	assert.throws(() => collectParam('novalue', undefined), /expected key=value/);
 	assert.throws(() => collectParam('=x', undefined), /expected key=value/);
+});
+
+test('connectionWarnings: plain http beyond loopback carries the key in clear', () => {
+	const warn = (baseURL: string | undefined, apiKey: string | undefined = 'sk-x') =>
+		connectionWarnings({ apiKey, baseURL, organization: undefined, project: undefined });
+	const keyless = (baseURL: string) =>
+		connectionWarnings({ apiKey: undefined, baseURL, organization: undefined, project: undefined });
+	assert.match(
+		warn('http://gpu-box:8000/v1')[0] ?? '',
+		/plain http: the API key travels in clear text/,
+	);
+	assert.deepEqual(warn('https://gpu-box/v1'), []);
+	assert.deepEqual(warn('http://localhost:8000/v1'), []);
+	assert.deepEqual(warn('http://127.0.0.2:8000/v1'), []);
+	assert.deepEqual(warn('http://[::1]:8000/v1'), []);
+	assert.deepEqual(keyless('http://gpu-box:8000/v1'), [], 'no key, nothing to leak');
+	assert.deepEqual(warn(undefined), []);
+});
+
+test('redactor: every form of a secret, trimmed or not', () => {
+	const redact = redactor([' sk-secret-123\n']);
+	assert.equal(redact('a sk-secret-123 b'), 'a [redacted] b');
+	assert.equal(redact('raw  sk-secret-123\n!'), 'raw [redacted]!');
+	assert.match(redact(Buffer.from('sk-secret-123').toString('base64')), /^\[redacted\]=*$/);
 });

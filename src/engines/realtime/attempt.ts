@@ -82,7 +82,14 @@ export async function attempt(
 			limiter.learn(readRateLimits(headers));
 			if (completion.usage) limiter.settle(request.estimatedTokens, completion.usage.total_tokens);
 			ctx.systematic.succeeded();
-			return { completion, error: null, attempts, latencyMs: performance.now() - startedAt };
+			// A server that echoes the key back must not get it into our output.
+			const text = redact(completion.text);
+			return {
+				completion: text === completion.text ? completion : { ...completion, text },
+				error: null,
+				attempts,
+				latencyMs: performance.now() - startedAt,
+			};
 		} catch (error) {
 			if (stop.cancelInFlight.aborted) return stopped();
 			failure = classifyFailure(error);
