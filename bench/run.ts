@@ -122,3 +122,15 @@ await server.close();
 process.stdout.write(
 	`${count} prompts, concurrency ${concurrency}, fastest of ${repeat}, node ${process.version}\n\n| scenario | seconds | prompts/s | time vs baseline |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`,
 );
+
+// Reading is linear in the input however it is cut into lines: the same 30 MB as one line
+// and as 300,000 short ones, each read and turned into request bodies by --dry-run.
+const oneLine = join(dir, 'one-line.txt');
+writeFileSync(oneLine, `${'x'.repeat(29_999_999)}\n`);
+const shortLines = join(dir, 'short-lines.txt');
+writeFileSync(shortLines, `${'x'.repeat(99)}\n`.repeat(300_000));
+const shortMs = await fastest(() => [bin, '--dry-run', '-q', shortLines]);
+const longMs = await fastest(() => [bin, '--dry-run', '-q', oneLine]);
+process.stdout.write(
+	`\n| 30 MB of input, --dry-run | seconds | time vs short lines |\n| --- | --- | --- |\n| 300,000 lines of 100 bytes | ${(shortMs / 1000).toFixed(2)} | 1.00 |\n| one line | ${(longMs / 1000).toFixed(2)} | ${(longMs / shortMs).toFixed(2)} |\n`,
+);

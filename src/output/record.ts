@@ -1,21 +1,15 @@
 import type { Answer, ChatMessage, Outcome, PromptRecord, ResultRecord } from '../core/types.ts';
 
+type Input = string | readonly ChatMessage[];
+
 /**
  * The only maker of result records, so that every record, however its prompt ended, has the
- * same fields in the same order.
+ * same fields in the same order: where the prompt is, then how it was answered.
  */
-export function resultRecord(
-	record: PromptRecord,
-	input: string | readonly ChatMessage[],
-	outcome: Outcome,
-): ResultRecord {
+export function resultRecord(record: PromptRecord, input: Input, outcome: Outcome): ResultRecord {
 	const { completion, error } = outcome;
 	return {
-		index: record.index,
-		id: record.id ?? record.index,
-		file: record.file,
-		line: record.line,
-		input,
+		...where(record, input),
 		response: completion?.text ?? null,
 		error,
 		model: completion?.model ?? null,
@@ -28,19 +22,17 @@ export function resultRecord(
 }
 
 /** The record of a prompt answered without a request, from an answer given before. */
-export function cachedRecord(
-	record: PromptRecord,
-	input: string | readonly ChatMessage[],
-	answer: Answer,
-): ResultRecord {
-	const completion = {
-		text: answer.response ?? '',
-		model: answer.model,
-		usage: answer.usage,
-		finishReason: answer.finish_reason,
-	};
+export function cachedRecord(record: PromptRecord, input: Input, answer: Answer): ResultRecord {
+	const { response, model, usage, finish_reason } = answer;
 	return {
-		...resultRecord(record, input, { completion, error: null, attempts: 0, latencyMs: 0 }),
+		...where(record, input),
+		response,
+		error: null,
+		model,
+		usage,
+		finish_reason,
+		attempts: 0,
+		latency_ms: 0,
 		cached: true,
 	};
 }
@@ -51,22 +43,29 @@ export function cachedRecord(
  */
 export function resumedRecord(
 	record: PromptRecord,
-	input: string | readonly ChatMessage[],
+	input: Input,
 	previous: ResultRecord,
 ): ResultRecord {
+	const { response, error, model, usage, finish_reason, attempts, latency_ms, cached } = previous;
+	return {
+		...where(record, input),
+		response,
+		error,
+		model,
+		usage,
+		finish_reason,
+		attempts,
+		latency_ms,
+		cached,
+	};
+}
+
+function where(record: PromptRecord, input: Input) {
 	return {
 		index: record.index,
 		id: record.id ?? record.index,
 		file: record.file,
 		line: record.line,
 		input,
-		response: previous.response,
-		error: previous.error,
-		model: previous.model,
-		usage: previous.usage,
-		finish_reason: previous.finish_reason,
-		attempts: previous.attempts,
-		latency_ms: previous.latency_ms,
-		cached: previous.cached,
 	};
 }

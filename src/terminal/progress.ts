@@ -61,7 +61,10 @@ export class Reporter {
 	/** A line for the user: warnings, errors, notices. */
 	log(line: string): void {
 		const { stream } = this.#options;
-		if (stream.destroyed || stream.errored) return this.stop();
+		if (stream.destroyed || stream.errored) {
+			this.stop();
+			return;
+		}
 		this.#spinner?.clear();
 		this.#options.stream.write(`${this.#redact(line)}\n`);
 		this.#spinner?.render();

@@ -1,11 +1,33 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+	createWriteStream,
+	openSync,
+	readdirSync,
+	readFileSync,
+	readlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN, jsonLines, prompts, runCli, SECRET_KEY, tempDir, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
+
+/** Whether process `pid` has `path` open (Linux). */
+function holdsOpen(pid: number, path: string): boolean {
+	try {
+		return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+			try {
+				return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+			} catch {
+				return false;
+			}
+		});
+	} catch {
+		return false;
+	}
+}
 
 function fifo(): string {
 	const path = join(tempDir(), 'prompts.fifo');
@@ -40,7 +62,14 @@ test('SIGTERM ends a run blocked on a FIFO that nobody writes', { timeout: 30_00
 	const path = fifo();
 	const result = await runCli(['--mock', '-q', path], {
 		env: { OPENAI_API_KEY: undefined },
-		onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 500),
+		onSpawn: (child) => {
+			// Signal once the run has the FIFO open (so its handlers are in place), not before.
+			const poll = setInterval(() => {
+				if (!holdsOpen(child.pid as number, path)) return;
+				clearInterval(poll);
+				child.kill('SIGTERM');
+			}, 10);
+		},
 	});
 	assert.equal(result.code, 143, result.stderr);
 });

@@ -17,7 +17,13 @@ test('SIGHUP (the terminal closed) drains, flushes, prints the resume command an
 	const args = ['--base-url', server.url, '-c', '2', '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'];
 	const result = await runCli(args, {
 		cwd: dir,
-		onSpawn: (child) => setTimeout(() => child.kill('SIGHUP'), 700),
+		onSpawn: (child) => {
+			const poll = setInterval(() => {
+				if (server.requests.length < 6) return;
+				clearInterval(poll);
+				child.kill('SIGHUP');
+			}, 5);
+		},
 	});
 	assert.equal(result.code, 129, result.stderr);
 	assert.match(result.stderr, /promptbatch: SIGHUP: stopping/);

@@ -100,7 +100,14 @@ test('an absurd rate-limit reset is said once and bounded, never a flood of warn
 	});
 	const result = await runCli(['--base-url', server.url, '-c', '1'], {
 		input: prompts(3),
-		onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 1500),
+		onSpawn: (child) => {
+			// Once the first answer has set the pause, give the run a moment to show it is held.
+			const poll = setInterval(() => {
+				if (server.requests.length === 0) return;
+				clearInterval(poll);
+				setTimeout(() => child.kill('SIGTERM'), 500);
+			}, 5);
+		},
 	});
 	assert.equal(result.code, 143, result.stderr);
 	assert.doesNotMatch(result.stderr, /TimeoutOverflowWarning/);
