@@ -74,7 +74,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 			const left = summary.total === undefined ? '' : `, ${summary.total - done} to go`;
 			stderr.write(`promptbatch: ${done}${of} prompts done${left}\n`);
 		}
-		if (summary.end === 'interrupted' || summary.end === 'aborted' || summary.end === 'halted')
+		if (summary.end === 'pending')
+			stderr.write(
+				'promptbatch: batches are still running on the server; collect their results later\n',
+			);
+		if (['interrupted', 'aborted', 'halted', 'pending'].includes(summary.end))
 			stderr.write(`${resumeHint(argv, options)}\n`);
 	} catch (error) {
 		process.exitCode = brokenPipe ? ExitCode.brokenPipe : 1;
@@ -93,6 +97,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 export function exitCode(summary: RunSummary, signal: NodeJS.Signals | undefined): number {
 	if (summary.error) return summary.error.exitCode;
 	if (summary.end === 'interrupted') return signalExitCode(signal);
+	if (summary.end === 'pending') return ExitCode.pending;
 	return summary.failed > 0 ? ExitCode.someFailed : ExitCode.ok;
 }
 

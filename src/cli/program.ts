@@ -24,6 +24,14 @@ const LIMITS = {
 	timeoutSeconds: 2_147_483,
 };
 
+/** Options of the realtime engine, by commander's name, that --batch refuses when given. */
+const REALTIME_ONLY: readonly [string, string][] = [
+	['concurrency', '-c'],
+	['rpm', '--rpm'],
+	['tpm', '--tpm'],
+	['timeout', '--timeout'],
+];
+
 /** Where commander writes help, version and usage errors. */
 export interface ProgramOutput {
 	readonly out: (text: string) => void;
@@ -35,6 +43,15 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOpt
 	const program = buildProgram(write);
 	program.parse(argv, { from: 'user' });
 	const o = program.opts();
+	if (o.batch) {
+		const given = REALTIME_ONLY.filter(([name]) => program.getOptionValueSource(name) === 'cli');
+		if (given.length > 0) {
+			program.error(
+				`${given.map(([, flag]) => flag).join(', ')} with --batch: the Batch API sets its own pace and timing, so ${given.length > 1 ? 'these have' : 'this has'} no meaning there`,
+				{ code: 'promptbatch.batchOption', exitCode: 2 },
+			);
+		}
+	}
 	return {
 		files: program.args,
 		inputFormat: o.inputFormat,
@@ -63,6 +80,11 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOpt
 		verbose: o.verbose,
 		dryRun: o.dryRun,
 		mock: o.mock,
+		batch: o.batch,
+		batchSize: o.batchSize,
+		batchTokens: o.batchTokens,
+		pollMs: o.poll === undefined ? undefined : o.poll * 1000,
+		wait: o.wait,
 	};
 }
 
@@ -165,6 +187,25 @@ export function buildProgram(write: ProgramOutput): Command {
 			),
 		),
 		...group(
+			'Batch API:',
+			new Option(
+				'--batch',
+				'send the prompts as OpenAI Batch API batches: half the price, answers within 24 h',
+			),
+			new Option('--batch-size <n>', 'lines in one batch at most')
+				.argParser(integerIn(1, DEFAULTS.batchSize))
+				.default(DEFAULTS.batchSize),
+			new Option(
+				'--batch-tokens <n>',
+				'estimated input tokens in one batch at most (the enqueued-token limit)',
+			).argParser(integerIn(1, LIMITS.tpm)),
+			new Option(
+				'--poll <seconds>',
+				'between checks of a batch (default: a few seconds, backing off to a minute)',
+			).argParser(numberAbove(0, LIMITS.timeoutSeconds)),
+			new Option('--no-wait', 'submit, write what is already known, and exit 75 while batches run'),
+		),
+		...group(
 			'Long runs:',
 			new Option(
 				'--resume',
@@ -202,7 +243,8 @@ Exit codes:
   1    one or more prompts failed (their records say why), or --halt stopped the run
   2    usage, input or configuration error (nothing was sent)
   3    run aborted: key rejected, quota or billing exhausted, the first requests
-       all failing alike, output unwritable
+       all failing alike, a batch failing validation, output unwritable
+  75   --no-wait: batches are still running; run the printed command later
   129  the terminal closed (SIGHUP)
   130  interrupted (143 for SIGTERM)
   141  stdout was closed before every result was written (e.g. by | head)

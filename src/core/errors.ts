@@ -4,6 +4,8 @@ export const ExitCode = {
 	someFailed: 1,
 	usage: 2,
 	aborted: 3,
+	/** EX_TEMPFAIL: with --no-wait, batches still run; run the printed command later. */
+	pending: 75,
 	/** SIGHUP: the terminal closed. */
 	hangup: 129,
 	interrupted: 130,

@@ -14,7 +14,14 @@ export const DEFAULTS = {
 	graceMs: 5000,
 	/** Results held for an earlier, slower one: at least this many, else 4 × concurrency. */
 	reorderWindow: 1024,
-} as const satisfies Partial<Record<keyof RunOptions, unknown>> & { reorderWindow: number };
+	/** Lines in one Batch API input file: the service's limit. */
+	batchSize: 50_000,
+	/** Bytes in one Batch API input file: the service takes 200 MB; a margin for multipart. */
+	batchBytes: 190_000_000,
+} as const satisfies Partial<Record<keyof RunOptions, unknown>> & {
+	reorderWindow: number;
+	batchBytes: number;
+};
 
 /**
  * `--halt` in GNU parallel's sense: after `fail` failed prompts (a count, or a percentage of
@@ -95,4 +102,14 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly dryRun?: boolean;
 	/** Run against the built-in mock server. */
 	readonly mock?: boolean;
+	/** Send the prompts through the Batch API instead of one request each. */
+	readonly batch?: boolean;
+	/** Lines in one batch at most. @default DEFAULTS.batchSize */
+	readonly batchSize?: number;
+	/** Estimated input tokens in one batch at most (the enqueued-token limit). @default none */
+	readonly batchTokens?: number | undefined;
+	/** Between polls of a batch. @default a few seconds, backing off to a minute */
+	readonly pollMs?: number | undefined;
+	/** Wait for every batch to end; false: submit, write what is known, and return. @default true */
+	readonly wait?: boolean;
 }

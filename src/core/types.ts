@@ -119,6 +119,8 @@ export interface ResultRecord {
 	readonly latency_ms: number;
 	/** Answered from the response cache (`--cache`) without a request. */
 	readonly cached: boolean;
+	/** The Batch API batch that answered it (`--batch`); null in realtime runs. */
+	readonly batch_id: string | null;
 }
 
 /** What a successful result keeps of its answer: enough to answer the same request again. */

@@ -1,7 +1,7 @@
-import OpenAI, { APIConnectionTimeoutError, APIError, type ClientOptions } from 'openai';
-import { Agent, fetch } from 'undici';
-import type { Connection, Environment } from '../core/config.ts';
+import { APIConnectionTimeoutError, APIError } from 'openai';
+import type { Connection } from '../core/config.ts';
 import type { ApiRequest, Completion } from '../core/types.ts';
+import { type ClientSetup, createClient } from './client.ts';
 import { connectionFailure } from './connection.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
 import { MalformedResponseError, parseCompletion } from './response.ts';
@@ -15,46 +15,12 @@ export type Transport = (
 	signal: AbortSignal,
 ) => Promise<{ completion: Completion; headers: HeaderReader }>;
 
-const LOG_LEVELS = new Set(['off', 'error', 'warn', 'info', 'debug']);
-
 /**
- * A transport over the official SDK with its own retries off (`maxRetries: 0`): one retry layer,
- * ours, so that backoff, the 429 pause and the attempt count are all in one place. Everything
- * the SDK would read from process.env is passed explicitly, and its logger (OPENAI_LOG) writes
- * through `log` to stderr instead of console (stdout).
+ * A transport over the official SDK (see `createClient`): one retry layer, ours, so that
+ * backoff, the 429 pause and the attempt count are all in one place.
  */
-export function createTransport(
-	connection: Connection,
-	options: {
-		readonly timeoutMs: number;
-		readonly env: Environment;
-		readonly log: (line: string) => void;
-	},
-): Transport {
-	const level = options.env.OPENAI_LOG;
-	const write = (...args: unknown[]) =>
-		options.log(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
-	const client = new OpenAI({
-		// The SDK wants a key; a local server that needs none gets no Authorization header.
-		apiKey: connection.apiKey ?? 'none',
-		...(connection.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-		baseURL: connection.baseURL ?? null,
-		organization: connection.organization ?? null,
-		project: connection.project ?? null,
-		adminAPIKey: null,
-		webhookSecret: null,
-		maxRetries: 0,
-		timeout: options.timeoutMs,
-		logger: { error: write, warn: write, info: write, debug: write },
-		logLevel: level && LOG_LEVELS.has(level) ? (level as OpenAI['logLevel']) : 'warn',
-		// Node's built-in fetch gives up after 300 s without headers or body data, whatever our
-		// timeout says; a long answer would then fail as a dropped connection and be paid for
-		// again on retry. undici's own fetch, with an Agent given our timeout, honours --timeout.
-		fetch: fetch as unknown as ClientOptions['fetch'],
-		fetchOptions: {
-			dispatcher: new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
-		} as ClientOptions['fetchOptions'],
-	});
+export function createTransport(connection: Connection, options: ClientSetup): Transport {
+	const client = createClient(connection, options);
 	const origin = originOf(client.baseURL);
 	return async (request, signal) => {
 		let answer: { data: unknown; response: Response };
@@ -81,13 +47,5 @@ function originOf(baseURL: string): string {
 		return new URL(baseURL).host;
 	} catch {
 		return baseURL;
-	}
-}
-
-function safeJson(value: unknown): string {
-	try {
-		return JSON.stringify(value) ?? String(value);
-	} catch {
-		return String(value);
 	}
 }

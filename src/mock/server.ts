@@ -5,6 +5,7 @@ import {
 	type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { BatchService } from './batches.ts';
 import { type FaultKind, parseDirectives, seededRandom } from './faults.ts';
 import {
 	apiError,
@@ -30,6 +31,8 @@ export interface MockServerOptions {
 	readonly rateLimits?: RateLimits;
 	/** The `retry-after-ms` sent with 429s and 5xx. Default 20. */
 	readonly retryAfterMs?: number;
+	/** How long a batch spends in each of validating, in_progress and finalizing. Default 100. */
+	readonly batchStageMs?: number;
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
 	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
@@ -54,6 +57,8 @@ export interface MockServer {
 	readonly requests: readonly ReceivedRequest[];
 	/** Most requests in flight at once, as the server saw them. */
 	readonly maxInFlight: number;
+	/** Every batch created through `/batches`, oldest first. */
+	readonly batches: readonly { id: string; metadata: Record<string, string> | null }[];
 	close(): Promise<void>;
 }
 
@@ -72,11 +77,22 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 	const sockets = new Set<Socket>();
 	let inFlight = 0;
 	let maxInFlight = 0;
+	const batchService = new BatchService({
+		stageMs: options.batchStageMs,
+		random,
+		attempt: (prompt) => {
+			const attempt = (attemptsByPrompt.get(prompt) ?? 0) + 1;
+			attemptsByPrompt.set(prompt, attempt);
+			return attempt;
+		},
+	});
 
 	const handle = async (req: IncomingMessage, res: ServerResponse) => {
 		const at = performance.now();
 		const path = (req.url ?? '').replace(/^\/v1(?=\/)/, '');
-		const text = await readBody(req);
+		const raw = await readBody(req);
+		if (await batchService.handle(req, res, path, raw)) return;
+		const text = raw.toString('utf8');
 		if (req.method !== 'POST' || (path !== '/chat/completions' && path !== '/responses')) {
 			return send(res, 404, {
 				error: {
@@ -223,6 +239,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 		get maxInFlight() {
 			return maxInFlight;
 		},
+		get batches() {
+			return batchService.batches;
+		},
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const socket of sockets) socket.destroy();
@@ -246,8 +265,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 	res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
 	const chunks: Buffer[] = [];
 	for await (const chunk of req) chunks.push(chunk as Buffer);
-	return Buffer.concat(chunks).toString('utf8');
+	return Buffer.concat(chunks);
 }

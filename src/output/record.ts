@@ -6,7 +6,12 @@ type Input = string | readonly ChatMessage[];
  * The only maker of result records, so that every record, however its prompt ended, has the
  * same fields in the same order: where the prompt is, then how it was answered.
  */
-export function resultRecord(record: PromptRecord, input: Input, outcome: Outcome): ResultRecord {
+export function resultRecord(
+	record: PromptRecord,
+	input: Input,
+	outcome: Outcome,
+	batchId: string | null = null,
+): ResultRecord {
 	const { completion, error } = outcome;
 	return {
 		...where(record, input),
@@ -18,6 +23,7 @@ export function resultRecord(record: PromptRecord, input: Input, outcome: Outcom
 		attempts: outcome.attempts,
 		latency_ms: Math.round(outcome.latencyMs),
 		cached: false,
+		batch_id: batchId,
 	};
 }
 
@@ -34,6 +40,7 @@ export function cachedRecord(record: PromptRecord, input: Input, answer: Answer)
 		attempts: 0,
 		latency_ms: 0,
 		cached: true,
+		batch_id: null,
 	};
 }
 
@@ -57,6 +64,7 @@ export function resumedRecord(
 		attempts,
 		latency_ms,
 		cached,
+		batch_id: previous.batch_id ?? null,
 	};
 }
 

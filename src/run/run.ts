@@ -9,18 +9,25 @@ import {
 } from '../core/config.ts';
 import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
 import { DEFAULTS, type RunOptions } from '../core/options.ts';
-import type { DispatchEnd } from '../engines/realtime/stop.ts';
 import { readRecords, STDIN } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
 import { requestBuilder } from '../requests/build.ts';
 import { defaultCacheDir, ResponseCache } from '../state/cache.ts';
 import { requestKey } from '../state/fingerprint.ts';
-import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
+import { JournalWriter, journalPath, pendingBatches, readJournal } from '../state/journal.ts';
 import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { Reporter } from '../terminal/progress.ts';
 import { dryRun } from './dry-run.ts';
+import {
+	batchLimits,
+	OPENAI_BASE_URL,
+	type RunEnd,
+	runBatches,
+	runRealtime,
+	type Wiring,
+} from './engines.ts';
 import { preflight, refuseNonFileOutput, refuseOverwritingInput } from './preflight.ts';
 import { RunStats } from './stats.ts';
 
@@ -44,7 +51,7 @@ export interface RunSummary {
 	 * can't be written; `invalid`: bad usage, configuration or input (nothing was sent; for
 	 * stdin, nothing after the bad record); `halted`: by `--halt`.
 	 */
-	readonly end: DispatchEnd['kind'];
+	readonly end: RunEnd['kind'];
 	/** Why the run ended early, for every end but `complete` and `interrupted`. */
 	readonly error: PromptbatchError | undefined;
 	/** Prompts in the input, if known (not when stdin was read and the run stopped early). */
@@ -61,7 +68,7 @@ export interface RunSummary {
  */
 export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 	let stats: RunStats | undefined;
-	const summary = (end: DispatchEnd): RunSummary => ({
+	const summary = (end: RunEnd): RunSummary => ({
 		end: end.kind,
 		error: 'error' in end ? end.error : undefined,
 		total: stats?.total,
@@ -86,7 +93,7 @@ async function execute(
 	given: RunOptions,
 	io: RunIO,
 	started: (stats: RunStats) => void,
-): Promise<DispatchEnd> {
+): Promise<RunEnd> {
 	// `-o -` is stdout, as for most tools that take an output file; so is `-o /dev/stdout`.
 	const options = STDOUT_NAMES.has(given.output ?? '') ? { ...given, output: undefined } : given;
 	const resume = options.resume || options.resumeFailed;
@@ -123,8 +130,13 @@ async function execute(
 		started(stats);
 		const release = options.output === undefined ? undefined : acquireLock(options.output);
 		try {
-			const count = await dryRun(files, options.inputFormat, options.output, io, build);
-			if (count === 0 && !options.quiet) reporter.warn(NO_PROMPTS);
+			const limits = options.batch ? batchLimits(options) : undefined;
+			const done = await dryRun(files, options.inputFormat, options.output, io, build, limits);
+			if (done.prompts === 0 && !options.quiet) reporter.warn(NO_PROMPTS);
+			else if (limits && !options.quiet)
+				reporter.log(
+					`promptbatch: --dry-run --batch: ${done.shards} batch(es), ${done.prompts} lines, ${done.bytes} bytes; nothing was sent`,
+				);
 		} finally {
 			release?.();
 		}
@@ -155,6 +167,7 @@ async function execute(
 		}
 
 		let journal: JournalWriter | undefined;
+		if (options.output !== undefined && !resume) refuseForgettingBatches(options.output);
 		if (options.output !== undefined) {
 			journal = new JournalWriter(journalPath(options.output), previous?.intactBytes);
 			cleanup.push(() => journal?.close());
@@ -172,54 +185,39 @@ async function execute(
 			organization: undefined,
 			project: undefined,
 		};
-		const [{ createTransport }, { dispatch }] = await Promise.all([
-			import('../http/transport.ts'),
-			import('../engines/realtime/dispatch.ts'),
-		]);
 
 		stats.total = total;
 		started(stats);
 		const writer = new ResultWriter(destination, options.format ?? DEFAULTS.format);
-		const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+		const ledger =
+			journal || cache
+				? new Ledger({
+						previous: previous?.entries,
+						checked: total !== undefined,
+						journal,
+						cache,
+						resendFailed: options.resumeFailed,
+						baseURL: server,
+					})
+				: undefined;
+		const wiring: Wiring = {
+			options,
+			io,
+			records: readRecords(files, options.inputFormat, io.stdin, closeInputs.signal),
+			build,
+			target,
+			ledger,
+			journal,
+			previousBatches: previous?.batches ?? [],
+			emit: (result) => writer.write(result),
+			stats,
+			reporter,
+			redact,
+		};
 		await reporter.start(stats);
-		const end = await dispatch(
-			readRecords(files, options.inputFormat, io.stdin, closeInputs.signal),
-			{
-				concurrency,
-				retries: options.retries ?? DEFAULTS.retries,
-				window: Math.max(DEFAULTS.reorderWindow, 4 * concurrency),
-				graceMs: options.graceMs ?? DEFAULTS.graceMs,
-				halt: options.halt,
-				rpm: options.rpm,
-				tpm: options.tpm,
-			},
-			{
-				build,
-				baseURL: target.baseURL ?? OPENAI_BASE_URL,
-				transport: createTransport(target, {
-					timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-					env: io.env,
-					log: (line) => reporter.log(line),
-				}),
-				emit: (result) => writer.write(result),
-				ledger:
-					journal || cache
-						? new Ledger({
-								previous: previous?.entries,
-								checked: total !== undefined,
-								journal,
-								cache,
-								resendFailed: options.resumeFailed,
-								baseURL: server,
-							})
-						: undefined,
-				events: stats,
-				verbose: (line) => reporter.verbose(line),
-				warn: (line) => reporter.warn(line),
-				redact,
-			},
-			{ interrupt: io.interrupt, abort: io.abort },
-		).finally(() => reporter.stop());
+		const end = await (options.batch ? runBatches(wiring) : runRealtime(wiring)).finally(() =>
+			reporter.stop(),
+		);
 		// Nobody reads a summary of a run whose reader went away, as no tool complains of SIGPIPE.
 		if ('error' in end && end.error instanceof OutputClosedError) return end;
 		await writer.end();
@@ -237,14 +235,26 @@ async function execute(
 	}
 }
 
+/**
+ * Starting over replaces the journal, and with it the only record of batches still running:
+ * a rerun would submit, and pay for, them again. Refuse, and say how to collect them.
+ */
+function refuseForgettingBatches(output: string): void {
+	const old = readJournal(journalPath(output));
+	const pending = old ? pendingBatches(old.batches) : [];
+	if (pending.length === 0) return;
+	throw new UsageError(
+		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
+		'add --resume to collect them; starting over would submit, and pay for, them again',
+	);
+}
+
 const NO_PROMPTS = 'no prompts in the input (blank lines are skipped)';
 
 const STDOUT_NAMES = new Set([STDIN, '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1']);
 
-/** Part of every cache key when no base URL is given. */
-const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-
-const HEADLINES: Record<DispatchEnd['kind'], string> = {
+const HEADLINES: Record<RunEnd['kind'], string> = {
+	pending: 'submitted',
 	complete: 'done',
 	interrupted: 'interrupted',
 	aborted: 'aborted',

@@ -33,10 +33,28 @@ export function journalPath(output: string): string {
  * parse. For each index the last entry wins (a retried failure is followed by its success).
  * `intactBytes` is where appending may safely continue.
  */
+/**
+ * What the journal says of the run's batches (`--batch`): its tag (the middle of every
+ * `custom_id`), each batch created with the prompts it holds, and each whose results are all
+ * recorded. A batch created and not collected is still the run's, and a rerun reattaches to it.
+ */
+export type BatchNote =
+	| { readonly run: string }
+	| { readonly id: string; readonly indexes: readonly number[] }
+	| { readonly collected: string };
+
+/** The batches a journal names as created and not yet collected: still the run's. */
+export function pendingBatches(
+	notes: readonly BatchNote[],
+): { readonly id: string; readonly indexes: readonly number[] }[] {
+	const collected = new Set(notes.flatMap((note) => ('collected' in note ? [note.collected] : [])));
+	return notes.flatMap((note) => ('id' in note && !collected.has(note.id) ? [note] : []));
+}
+
 export function parseJournal(
 	text: string,
 	path: string,
-): { entries: Map<number, JournalEntry>; intactBytes: number } {
+): { entries: Map<number, JournalEntry>; batches: BatchNote[]; intactBytes: number } {
 	if (!text.startsWith(HEADER)) {
 		throw new ResumeError(
 			`${path} is not a promptbatch journal`,
@@ -45,16 +63,18 @@ export function parseJournal(
 	}
 	const intact = text.slice(0, text.lastIndexOf('\n') + 1);
 	const entries = new Map<number, JournalEntry>();
+	const batches: BatchNote[] = [];
 	for (const line of intact.slice(HEADER.length).split('\n')) {
 		if (line === '') continue;
 		try {
-			const { h, r } = JSON.parse(line) as { h: unknown; r: unknown };
+			const { h, r, b } = JSON.parse(line) as { h: unknown; r: unknown; b: unknown };
 			if (typeof h === 'string' && isResultRecord(r)) entries.set(r.index, { hash: h, record: r });
+			else if (b && typeof b === 'object') batches.push(b as BatchNote);
 		} catch {
 			// A crash mid-write makes a bad line; its prompt is simply sent again.
 		}
 	}
-	return { entries, intactBytes: Buffer.byteLength(intact) };
+	return { entries, batches, intactBytes: Buffer.byteLength(intact) };
 }
 
 /**
@@ -109,6 +129,16 @@ export class JournalWriter {
 			throw this.#failure(error);
 		}
 		this.#dirty = true;
+	}
+
+	/** Records what became of the run's batches, at once and durably: a batch is money. */
+	note(note: BatchNote): void {
+		try {
+			writeSync(this.#fd, `${JSON.stringify({ b: note })}\n`);
+			fdatasyncSync(this.#fd);
+		} catch (error) {
+			throw this.#failure(error);
+		}
 	}
 
 	/** Syncs what is left and closes; a failure here is a failure to record (FatalRunError). */

@@ -36,6 +36,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 	const first = records[0] as Record<string, unknown>;
 	assert.deepEqual(Object.keys(first).sort(), [
 		'attempts',
+		'batch_id',
 		'cached',
 		'error',
 		'file',
@@ -50,6 +51,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 		'usage',
 	]);
 	assert.equal(first.id, 1);
+	assert.equal(first.batch_id, null);
 	assert.equal(first.input, 'prompt 1');
 	assert.equal(first.response, 'prompt 1');
 	assert.equal(first.error, null);

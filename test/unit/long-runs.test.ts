@@ -24,6 +24,7 @@ const record = (index: number, error: ResultRecord['error'] = null): ResultRecor
 	attempts: 1,
 	latency_ms: 1,
 	cached: false,
+	batch_id: null,
 });
 const HEADER = '{"promptbatch_journal":1}\n';
 const line = (hash: string, r: ResultRecord) => `${JSON.stringify({ h: hash, r })}\n`;

@@ -23,6 +23,7 @@ const ok: ResultRecord = {
 	attempts: 1,
 	latency_ms: 5,
 	cached: false,
+	batch_id: null,
 };
 const failed: ResultRecord = {
 	...ok,
