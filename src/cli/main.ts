@@ -108,6 +108,9 @@ function signalExitCode(signal: NodeJS.Signals | undefined): number {
 
 /** The exact command that finishes the run, or what to do so that a run can be finished. */
 export function resumeHint(argv: readonly string[], options: RunOptions): string {
+	// A batch run to stdout keeps its batches in a state file that the same command finds.
+	if (options.output === undefined && options.batch)
+		return `promptbatch: to collect the results: ${['promptbatch', ...argv].map(shellQuote).join(' ')}`;
 	if (options.output === undefined)
 		return 'promptbatch: results went to stdout; with -o FILE a run can be resumed with --resume';
 	const resuming = argv.includes('--resume') || argv.includes('--resume-failed');

@@ -85,6 +85,7 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOpt
 		batchTokens: o.batchTokens,
 		pollMs: o.poll === undefined ? undefined : o.poll * 1000,
 		wait: o.wait,
+		cancel: o.cancel,
 	};
 }
 
@@ -204,6 +205,7 @@ export function buildProgram(write: ProgramOutput): Command {
 				'between checks of a batch (default: a few seconds, backing off to a minute)',
 			).argParser(numberAbove(0, LIMITS.timeoutSeconds)),
 			new Option('--no-wait', 'submit, write what is already known, and exit 75 while batches run'),
+			new Option('--cancel', "with --resume: cancel the run's batches, keep what they finished"),
 		),
 		...group(
 			'Long runs:',

@@ -112,4 +112,6 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly pollMs?: number | undefined;
 	/** Wait for every batch to end; false: submit, write what is known, and return. @default true */
 	readonly wait?: boolean;
+	/** With `resume` and `batch`: cancel the run's batches, keep what they finished. */
+	readonly cancel?: boolean;
 }

@@ -35,6 +35,8 @@ export interface BatchApi {
 	cancel(id: string): Promise<BatchInfo>;
 	/** The lines of an output or error file, streamed. */
 	lines(fileId: string): AsyncIterable<string>;
+	/** Every batch of the account, newest first, page after page. */
+	list(): AsyncIterable<BatchInfo>;
 }
 
 /**
@@ -62,6 +64,9 @@ export function createBatchApi(connection: Connection, options: ClientSetup): Ba
 		},
 		async cancel(id) {
 			return batchInfo(await client.batches.cancel(id));
+		},
+		async *list() {
+			for await (const batch of client.batches.list({ limit: 100 })) yield batchInfo(batch);
 		},
 		async *lines(fileId) {
 			const response = await client.files.content(fileId);

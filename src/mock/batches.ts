@@ -9,6 +9,13 @@ export interface BatchServiceOptions {
 	readonly random: () => number;
 	/** Counts a prompt's submissions, shared with the realtime routes, for `[[fault:500x1]]`. */
 	readonly attempt: (prompt: string) => number;
+	/**
+	 * Input tokens (characters / 4) that unfinished batches may hold at once; a batch past it
+	 * fails `token_limit_exceeded` after validation, as OpenAI's do. Default: no limit.
+	 */
+	readonly enqueuedTokens?: number | undefined;
+	/** The answer to a creation comes this late, the batch existing already: a crash in between. */
+	readonly createDelayMs?: number | undefined;
 }
 
 interface StoredFile {
@@ -293,6 +300,19 @@ export class BatchService {
 
 	#validate(batch: Batch, lines: Record<string, unknown>[]): unknown {
 		const models = new Set(lines.map((line) => (line.body as { model?: unknown })?.model));
+		const limit = this.#options.enqueuedTokens;
+		if (limit !== undefined) {
+			const queued = this.#batches
+				.filter((other) => other !== batch && !other.end && other.createdMs <= batch.createdMs)
+				.reduce((sum, other) => sum + tokensOf(this.#lines(other)), 0);
+			if (queued + tokensOf(lines) > limit)
+				return {
+					code: 'token_limit_exceeded',
+					message: `Enqueued token limit reached for mock in organization org-mock. Limit: ${limit.toLocaleString('en-US')} enqueued tokens. Please try again once some in_progress batches have been completed.`,
+					param: null,
+					line: null,
+				};
+		}
 		const scripted = lines.findIndex((line) => promptOfLine(line).includes('[[batch:invalid]]'));
 		if (scripted !== -1)
 			return {
@@ -350,6 +370,10 @@ function promptOfLine(line: Record<string, unknown>): string {
 	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
 	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
 	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+function tokensOf(lines: Record<string, unknown>[]): number {
+	return lines.reduce((sum, line) => sum + Math.ceil(promptOfLine(line).length / 4), 0);
 }
 
 function fileObject(file: StoredFile) {

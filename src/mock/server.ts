@@ -33,6 +33,12 @@ export interface MockServerOptions {
 	readonly retryAfterMs?: number;
 	/** How long a batch spends in each of validating, in_progress and finalizing. Default 100. */
 	readonly batchStageMs?: number;
+	/** Input tokens unfinished batches may hold at once (see BatchServiceOptions). */
+	readonly enqueuedTokens?: number;
+	/** How late the answer to a batch creation comes (see BatchServiceOptions). */
+	readonly batchCreateDelayMs?: number;
+	/** Serve no /files and /batches, as servers without the Batch API. */
+	readonly noBatchApi?: boolean;
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
 	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
@@ -79,6 +85,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 	let maxInFlight = 0;
 	const batchService = new BatchService({
 		stageMs: options.batchStageMs,
+		enqueuedTokens: options.enqueuedTokens,
+		createDelayMs: options.batchCreateDelayMs,
 		random,
 		attempt: (prompt) => {
 			const attempt = (attemptsByPrompt.get(prompt) ?? 0) + 1;
@@ -91,7 +99,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 		const at = performance.now();
 		const path = (req.url ?? '').replace(/^\/v1(?=\/)/, '');
 		const raw = await readBody(req);
-		if (await batchService.handle(req, res, path, raw)) return;
+		if (!options.noBatchApi && (await batchService.handle(req, res, path, raw))) return;
 		const text = raw.toString('utf8');
 		if (req.method !== 'POST' || (path !== '/chat/completions' && path !== '/responses')) {
 			return send(res, 404, {

@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
-import { UsageError } from '../core/errors.ts';
 import { DEFAULTS, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
 import type { BatchEnd } from '../engines/batch/dispatch.ts';
 import type { ShardLimits } from '../engines/batch/lines.ts';
 import type { DispatchEnd } from '../engines/realtime/stop.ts';
-import type { BatchNote, JournalWriter } from '../state/journal.ts';
-import type { Ledger } from '../state/ledger.ts';
+import type { ResponseCache } from '../state/cache.ts';
+import { requestKey } from '../state/fingerprint.ts';
+import { type BatchNote, JournalWriter, readJournal } from '../state/journal.ts';
+import { Ledger } from '../state/ledger.ts';
+import { acquireLock } from '../state/lock.ts';
+import { runStatePath } from '../state/run-state.ts';
 import type { Reporter } from '../terminal/progress.ts';
 import type { RunIO } from './run.ts';
 import type { RunStats } from './stats.ts';
@@ -31,6 +35,9 @@ export interface Wiring {
 	readonly stats: RunStats;
 	readonly reporter: Reporter;
 	readonly redact: (text: string) => string;
+	/** What identifies the server in journal and cache. */
+	readonly server: string;
+	readonly cache: ResponseCache | undefined;
 }
 
 /** Where requests go when no base URL is given. */
@@ -85,14 +92,51 @@ export function batchLimits(options: RunOptions): ShardLimits {
 
 /** The batch engine: the prompts as Batch API batches, at half the price. */
 export async function runBatches(w: Wiring): Promise<RunEnd> {
-	const { options, reporter, journal, ledger } = w;
-	// Until batches are also recorded without -o, a rerun could not find them: never pay twice.
-	if (!journal || !ledger) {
-		throw new UsageError(
-			'--batch needs -o FILE',
-			"the run's batches are recorded in the journal beside FILE, so that a rerun collects them instead of paying again",
-		);
+	if (w.journal && w.ledger)
+		return sendBatches(w, w.records, w.journal, w.ledger, w.previousBatches);
+	// Without -o, the run's batches are recorded in a state file named by what the run sends.
+	const records: PromptRecord[] = [];
+	for await (const record of w.records) records.push(record);
+	const keys = records.map((record) => requestKey(w.server, w.build(record)));
+	const path = runStatePath(w.io.env, createHash('sha256').update(keys.join('\n')).digest('hex'));
+	const release = acquireLock(path);
+	try {
+		const previous = readJournal(path);
+		const journal = new JournalWriter(path, previous?.intactBytes);
+		let end: RunEnd;
+		try {
+			const ledger = new Ledger({
+				previous: previous?.entries,
+				checked: true,
+				journal,
+				cache: w.cache,
+				baseURL: w.server,
+			});
+			if (previous) w.reporter.log(`promptbatch: continuing the batches recorded in ${path}`);
+			end = await sendBatches(w, fromArray(records), journal, ledger, previous?.batches ?? []);
+		} finally {
+			journal.close();
+		}
+		// Every result is out: a deliberate rerun later submits afresh.
+		if (end.kind === 'complete') rmSync(path, { force: true });
+		else if (end.kind === 'pending' || end.kind === 'interrupted')
+			w.reporter.log(
+				`promptbatch: the run's batches are recorded in ${path}; the same command collects them`,
+			);
+		return end;
+	} finally {
+		release();
 	}
+}
+
+async function sendBatches(
+	w: Wiring,
+	records: AsyncIterable<PromptRecord>,
+	journal: JournalWriter,
+	ledger: Ledger,
+	previous: readonly BatchNote[],
+): Promise<RunEnd> {
+	const { options, reporter } = w;
 	const [{ createBatchApi }, { dispatchBatches }] = await Promise.all([
 		import('../http/batch-api.ts'),
 		import('../engines/batch/dispatch.ts'),
@@ -100,12 +144,13 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 	const workDir = mkdtempSync(join(tmpdir(), 'promptbatch-batch-'));
 	try {
 		return await dispatchBatches(
-			w.records,
+			records,
 			{
 				limits: batchLimits(options),
 				retries: options.retries ?? DEFAULTS.retries,
 				pollMs: options.pollMs,
 				wait: options.wait !== false,
+				cancel: options.cancel,
 			},
 			{
 				build: w.build,
@@ -116,7 +161,7 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 				}),
 				emit: w.emit,
 				ledger,
-				previous: w.previousBatches,
+				previous,
 				note: (note) => journal.note(note),
 				events: w.stats,
 				workDir,
@@ -128,4 +173,8 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 	} finally {
 		rmSync(workDir, { recursive: true, force: true });
 	}
+}
+
+async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+	yield* items;
 }

@@ -97,6 +97,12 @@ async function execute(
 	// `-o -` is stdout, as for most tools that take an output file; so is `-o /dev/stdout`.
 	const options = STDOUT_NAMES.has(given.output ?? '') ? { ...given, output: undefined } : given;
 	const resume = options.resume || options.resumeFailed;
+	if (options.cancel && !(options.batch && (resume || options.output === undefined))) {
+		throw new UsageError(
+			'--cancel goes with --batch --resume',
+			"it cancels a run's batches: give the command that started them, with --resume --cancel",
+		);
+	}
 	if (resume && options.output === undefined) {
 		throw new UsageError(
 			`${options.resumeFailed ? '--resume-failed' : '--resume'} needs -o FILE`,
@@ -213,6 +219,8 @@ async function execute(
 			stats,
 			reporter,
 			redact,
+			server,
+			cache,
 		};
 		await reporter.start(stats);
 		const end = await (options.batch ? runBatches(wiring) : runRealtime(wiring)).finally(() =>

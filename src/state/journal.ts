@@ -40,6 +40,8 @@ export function journalPath(output: string): string {
  */
 export type BatchNote =
 	| { readonly run: string }
+	/** About to upload and create a batch of these prompts, its lines hashing to `shard`. */
+	| { readonly intent: string; readonly indexes: readonly number[] }
 	| { readonly id: string; readonly indexes: readonly number[] }
 	| { readonly collected: string };
 
@@ -49,6 +51,19 @@ export function pendingBatches(
 ): { readonly id: string; readonly indexes: readonly number[] }[] {
 	const collected = new Set(notes.flatMap((note) => ('collected' in note ? [note.collected] : [])));
 	return notes.flatMap((note) => ('id' in note && !collected.has(note.id) ? [note] : []));
+}
+
+/**
+ * Shards whose creation was intended and never recorded: a crash came between the two, and
+ * the batch may exist. Only a look at the account's batches can tell.
+ */
+export function unsureBatches(
+	notes: readonly BatchNote[],
+): { readonly intent: string; readonly indexes: readonly number[] }[] {
+	const created = new Set(notes.flatMap((note) => ('id' in note ? note.indexes : [])));
+	return notes.flatMap((note) =>
+		'intent' in note && !note.indexes.every((index) => created.has(index)) ? [note] : [],
+	);
 }
 
 export function parseJournal(

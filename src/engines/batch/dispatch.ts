@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FatalRunError, PromptbatchError, UsageError } from '../../core/errors.ts';
-import type { ApiRequest, PromptRecord, ResultRecord, ResultSource } from '../../core/types.ts';
-import { BATCH_ENDS, type BatchApi, type BatchInfo } from '../../http/batch-api.ts';
+import type {
+	ApiRequest,
+	ErrorInfo,
+	PromptRecord,
+	ResultRecord,
+	ResultSource,
+} from '../../core/types.ts';
+import { BATCH_ENDS, type BatchApi } from '../../http/batch-api.ts';
 import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
-import { type BatchNote, pendingBatches } from '../../state/journal.ts';
+import { type BatchNote, pendingBatches, unsureBatches } from '../../state/journal.ts';
 import type { Ledger } from '../../state/ledger.ts';
-import {
-	type BatchItem,
-	batchLine,
-	indexOfCustomId,
-	type ShardLimits,
-	shardItems,
-} from './lines.ts';
-import { type LineOutcome, notRun, readResultLine } from './reconcile.ts';
+import { readOutcomes, validationFailure } from './collect.ts';
+import type { BatchItem, ShardLimits } from './lines.ts';
+import { type Active, findUnrecorded, submitShards, tokenLimit } from './submit.ts';
 
 export interface BatchOptions {
 	readonly limits: ShardLimits;
@@ -25,6 +24,8 @@ export interface BatchOptions {
 	readonly pollMs?: number | undefined;
 	/** Wait for every batch to end; false (`--no-wait`): submit, collect what is done, return. */
 	readonly wait: boolean;
+	/** Cancel the run's batches and submit nothing (`--resume --cancel`). */
+	readonly cancel?: boolean | undefined;
 }
 
 /** How a batch run ended: as a realtime one, or `pending` when batches still run (`--no-wait`). */
@@ -38,7 +39,7 @@ export interface BatchDeps {
 	/** Receives every result once, in input order, as soon as all before it are known. */
 	readonly emit: (result: ResultRecord) => void | Promise<void>;
 	readonly ledger: Ledger;
-	/** What the journal says of batches so far (`--resume`), and where new notes go. */
+	/** What the journal says of batches so far, and where new notes go. */
 	readonly previous: readonly BatchNote[];
 	readonly note: (note: BatchNote) => void;
 	readonly events: { settled(result: ResultRecord, source: ResultSource): void };
@@ -49,18 +50,19 @@ export interface BatchDeps {
 	readonly redact: (text: string) => string;
 }
 
-interface Active {
-	readonly id: string;
-	readonly indexes: readonly number[];
-	status: string;
-}
+const CANCELLED: ErrorInfo = {
+	status: null,
+	type: 'cancelled',
+	code: null,
+	message: 'the run was cancelled (--cancel) before this prompt ran',
+};
 
 /**
- * Sends every record through the Batch API: shards uploaded and created once each (their ids
- * journaled at once), polled, their output and error files reconciled line by line by
- * `custom_id`, lines that failed in passing resubmitted, and every prompt's record handed on in
- * input order. Batches the journal names and that were not collected are reattached, never
- * submitted again.
+ * Sends every record through the Batch API: shards uploaded and created once each, polled,
+ * their files reconciled line by line by `custom_id`, lines that failed in passing submitted
+ * again, and every prompt's record handed on in input order. Batches the journal names are
+ * reattached, never submitted again; a batch refused for the enqueued-token limit waits for
+ * one of the run's own to end.
  */
 export async function dispatchBatches(
 	records: AsyncIterable<PromptRecord>,
@@ -70,32 +72,37 @@ export async function dispatchBatches(
 ): Promise<BatchEnd> {
 	const earlier = runTag(deps.previous);
 	const run = earlier ?? randomBytes(4).toString('hex');
-	let runNoted = earlier !== undefined;
+	let limits = options.limits;
 	const prompts = new Map<number, { record: PromptRecord; request: ApiRequest }>();
 	const attempts = new Map<number, number>();
-	const results = new Map<number, ResultRecord>();
-	let next = 1;
-	let emitting: Promise<void> = Promise.resolve();
+	const emitter = inOrder(deps.emit);
 	const settle = (index: number, result: ResultRecord, source: ResultSource) => {
-		const prompt = prompts.get(index) as { request: ApiRequest };
-		deps.ledger.record(prompt.request, result, source);
+		deps.ledger.record((prompts.get(index) as { request: ApiRequest }).request, result, source);
 		deps.events.settled(result, source);
-		results.set(index, result);
-		emitting = emitting.then(async () => {
-			for (let r = results.get(next); r !== undefined; r = results.get(next)) {
-				results.delete(next++);
-				await deps.emit(r);
-			}
-		});
+		emitter.put(index, result);
 	};
+	const final = (index: number, error: ErrorInfo, batchId: string | null) => {
+		const { record, request } = prompts.get(index) as { record: PromptRecord; request: ApiRequest };
+		const outcome = { completion: null, error, attempts: attempts.get(index) ?? 0, latencyMs: 0 };
+		settle(index, resultRecord(record, request.input, outcome, batchId), 'sent');
+	};
+	const item = (index: number): BatchItem => ({
+		index,
+		request: (prompts.get(index) as { request: ApiRequest }).request,
+	});
 
-	const active: Active[] = pendingBatches(deps.previous).map((batch) => ({
-		...batch,
+	const active: Active[] = pendingBatches(deps.previous).map((b) => ({
+		...b,
 		status: 'reattached',
 	}));
-	const waiting = new Set(active.flatMap((batch) => batch.indexes));
-	let todo: BatchItem[] = [];
+	let todo: number[] = [];
 	try {
+		for (const intent of unsureBatches(deps.previous)) {
+			const found = await findUnrecorded(run, intent, { ...deps });
+			if (found) active.push(found);
+		}
+		const waiting = new Set(active.flatMap((batch) => batch.indexes));
+		for (const batch of active) for (const index of batch.indexes) attempts.set(index, 1);
 		for await (const record of records) {
 			const request = deps.build(record);
 			prompts.set(record.index, { record, request });
@@ -104,58 +111,108 @@ export async function dispatchBatches(
 				settle(record.index, resumedRecord(record, request.input, known.result), 'journal');
 			else if (known?.source === 'cache')
 				settle(record.index, cachedRecord(record, request.input, known.answer), 'cache');
-			else if (!waiting.has(record.index)) todo.push({ index: record.index, request });
+			else if (!waiting.has(record.index)) todo.push(record.index);
 		}
 		if (active.length > 0) deps.log(`reattached to ${active.length} batch(es) of an earlier run`);
+		if (options.cancel) {
+			for (const index of todo) final(index, CANCELLED, null);
+			todo = [];
+			for (const batch of active) {
+				await deps.api.cancel(batch.id);
+				deps.log(`cancelling batch ${batch.id}; what it finished is kept`);
+			}
+		}
+		if (earlier === undefined && todo.length > 0) deps.note({ run });
 
 		let polls = 0;
+		/** A creation was refused for the enqueued-token limit: wait for one of ours to end. */
+		let queueFull = false;
 		for (;;) {
-			if (todo.length > 0) {
-				if (!runNoted) deps.note({ run });
-				runNoted = true;
-				active.push(...(await submit(run, todo, options.limits, deps, attempts)));
-				todo = [];
+			if (todo.length > 0 && !(queueFull && active.length > 0)) {
+				const { created, refused } = await submitShards(run, todo.map(item), limits, deps);
+				for (const batch of created)
+					for (const index of batch.indexes) attempts.set(index, (attempts.get(index) ?? 0) + 1);
+				active.push(...created);
+				todo = refused.map((r) => r.index);
+				queueFull = refused.length > 0;
 			}
-			if (active.length === 0) break;
+			if (active.length === 0 && todo.length === 0) break;
 			for (const batch of [...active]) {
 				const info = await deps.api.retrieve(batch.id);
 				if (info.status !== batch.status) {
 					batch.status = info.status;
+					const done = info.counts.completed + info.counts.failed;
 					deps.log(
-						`batch ${info.id}: ${info.status} ${info.counts.completed + info.counts.failed}/${info.counts.total}`,
+						`batch ${info.id}: ${info.status}${info.status === 'finalizing' ? '' : ` ${done}/${info.counts.total}`}`,
 					);
 				}
 				if (!BATCH_ENDS.has(info.status)) continue;
 				active.splice(active.indexOf(batch), 1);
-				const retry = await collect(run, batch, info, deps, prompts, options, attempts, settle);
-				todo.push(
-					...retry.map((index) => ({ index, request: prompts.get(index)?.request as ApiRequest })),
-				);
+				queueFull = false;
+				const full = info.status === 'failed' ? tokenLimit(info) : undefined;
+				if (full) {
+					// Nothing of it ran, and nothing was billed: it goes again once the queue has room.
+					if (full.limit !== undefined)
+						limits = {
+							...limits,
+							tokens: Math.min(limits.tokens ?? full.limit, Math.floor(full.limit * 0.9)),
+						};
+					deps.log(
+						`batch ${info.id} waits: the enqueued-token limit was reached${full.limit === undefined ? '' : ` (${full.limit} tokens)`}`,
+					);
+					for (const index of batch.indexes) attempts.set(index, (attempts.get(index) ?? 1) - 1);
+					todo.push(...batch.indexes);
+					queueFull = true;
+				} else if (info.status === 'failed') {
+					throw validationFailure(info, batch, prompts);
+				} else {
+					const outcomes = await readOutcomes(run, batch, info, deps.api, prompts);
+					for (const [index, outcome] of outcomes) {
+						const { record, request } = prompts.get(index) as {
+							record: PromptRecord;
+							request: ApiRequest;
+						};
+						const tries = attempts.get(index) ?? 1;
+						if (outcome.retry && tries <= options.retries && !options.cancel) {
+							todo.push(index);
+							continue;
+						}
+						const result = resultRecord(
+							record,
+							request.input,
+							outcome.completion
+								? { completion: outcome.completion, error: null, attempts: tries, latencyMs: 0 }
+								: { completion: null, error: outcome.error, attempts: tries, latencyMs: 0 },
+							batch.id,
+						);
+						settle(index, result, 'sent');
+					}
+				}
 				deps.note({ collected: batch.id });
 			}
-			if (todo.length > 0) continue;
-			if (active.length === 0) break;
+			if (todo.length === 0 && active.length === 0) break;
+			if (todo.length > 0 && !queueFull) continue;
 			if (!options.wait) {
-				await emitting;
+				await emitter.flushed();
 				return { kind: 'pending' };
 			}
 			const delay = options.pollMs ?? Math.min(60_000, 2000 * 1.5 ** polls++);
 			const slept = await sleep(delay, true, { signal: interrupt }).catch(() => false);
 			if (!slept) {
 				deps.log(
-					`detached: ${active.length} batch(es) keep running on the server; run the same command with --resume to collect them`,
+					`detached: ${active.length} batch(es) keep running on the server; the same command with --resume collects them`,
 				);
-				await emitting;
+				await emitter.flushed();
 				return { kind: 'interrupted' };
 			}
 		}
 	} catch (thrown) {
-		await emitting.catch(() => {});
+		await emitter.flushed().catch(() => {});
 		const error = thrown instanceof PromptbatchError ? thrown : apiFailure(thrown, deps.redact);
 		if (error === undefined) throw thrown;
 		return { kind: error instanceof FatalRunError ? 'aborted' : 'invalid', error };
 	}
-	await emitting;
+	await emitter.flushed();
 	return { kind: 'complete' };
 }
 
@@ -164,102 +221,28 @@ function runTag(previous: readonly BatchNote[]): string | undefined {
 	return undefined;
 }
 
-async function submit(
-	run: string,
-	items: readonly BatchItem[],
-	limits: ShardLimits,
-	deps: BatchDeps,
-	attempts: Map<number, number>,
-): Promise<Active[]> {
-	const created: Active[] = [];
-	for (const shard of shardItems(run, items, limits)) {
-		const path = join(deps.workDir, `shard-${randomBytes(4).toString('hex')}.jsonl`);
-		writeFileSync(path, `${shard.items.map((item) => batchLine(run, item)).join('\n')}\n`);
-		const fileId = await deps.api.upload(path);
-		const info = await deps.api.create(fileId, shard.endpoint, {
-			promptbatch_run: run,
-			promptbatch_lines: String(shard.items.length),
-		});
-		const indexes = shard.items.map((item) => item.index);
-		deps.note({ id: info.id, indexes });
-		for (const index of indexes) attempts.set(index, (attempts.get(index) ?? 0) + 1);
-		deps.log(
-			`batch ${info.id} created: ${indexes.length} prompts to ${shard.endpoint} (${shard.model})`,
-		);
-		created.push({ id: info.id, indexes, status: info.status });
-	}
-	return created;
-}
-
-/**
- * Reads an ended batch's files and settles each of its prompts, or returns it for another
- * submission (a line that failed in passing, with submissions left). Throws FatalRunError for
- * a batch that failed validation.
- */
-async function collect(
-	run: string,
-	batch: Active,
-	info: BatchInfo,
-	deps: BatchDeps,
-	prompts: ReadonlyMap<number, { record: PromptRecord; request: ApiRequest }>,
-	options: BatchOptions,
-	attempts: Map<number, number>,
-	settle: (index: number, result: ResultRecord, source: ResultSource) => void,
-): Promise<number[]> {
-	if (info.status === 'failed') throw validationFailure(info, batch, prompts);
-	const outcomes = new Map<number, LineOutcome>();
-	for (const fileId of [info.outputFileId, info.errorFileId]) {
-		if (fileId === undefined) continue;
-		for await (const text of deps.api.lines(fileId)) {
-			const line = readResultLine(
-				text,
-				(id) => prompts.get(indexOfCustomId(run, id) ?? 0)?.request.api,
-			);
-			const index = line && indexOfCustomId(run, line.customId);
-			if (line && index !== undefined && batch.indexes.includes(index))
-				outcomes.set(index, line.outcome);
-		}
-	}
-	const retry: number[] = [];
-	for (const index of batch.indexes) {
-		const prompt = prompts.get(index);
-		if (!prompt) continue;
-		const outcome = outcomes.get(index) ?? notRun(info.status);
-		const tries = attempts.get(index) ?? 1;
-		if (outcome.retry && tries <= options.retries) {
-			retry.push(index);
-			continue;
-		}
-		const result = resultRecord(
-			prompt.record,
-			prompt.request.input,
-			outcome.completion
-				? { completion: outcome.completion, error: null, attempts: tries, latencyMs: 0 }
-				: { completion: null, error: outcome.error, attempts: tries, latencyMs: 0 },
-			batch.id,
-		);
-		settle(index, result, 'sent');
-	}
-	return retry;
-}
-
-function validationFailure(
-	info: BatchInfo,
-	batch: Active,
-	prompts: ReadonlyMap<number, { record: PromptRecord }>,
-): FatalRunError {
-	const first = info.errors[0];
-	const record = first?.line ? prompts.get(batch.indexes[first.line - 1] ?? 0)?.record : undefined;
-	const where = record ? ` (${record.file}:${record.line})` : '';
-	return new FatalRunError(
-		`batch ${info.id} failed validation: ${first?.code ? `[${first.code}] ` : ''}${first?.message ?? 'no reason given'}${where}`,
-		'fix what the message names; the failed batch cost nothing',
-	);
+/** Hands results on in index order (from 1), each as soon as all before it have come. */
+function inOrder(emit: (result: ResultRecord) => void | Promise<void>) {
+	const held = new Map<number, ResultRecord>();
+	let next = 1;
+	let chain: Promise<void> = Promise.resolve();
+	return {
+		put(index: number, result: ResultRecord) {
+			held.set(index, result);
+			chain = chain.then(async () => {
+				for (let r = held.get(next); r !== undefined; r = held.get(next)) {
+					held.delete(next++);
+					await emit(r);
+				}
+			});
+		},
+		flushed: () => chain,
+	};
 }
 
 /**
  * A failed call to the Batch API as the user must hear it. Nothing is retried blindly: a
- * creation has no idempotency key, so the next run reattaches or asks, rather than pay twice.
+ * creation has no idempotency key, so the next run reattaches rather than pay twice.
  */
 function apiFailure(
 	error: unknown,

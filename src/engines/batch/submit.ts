@@ -1,0 +1,104 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BatchApi, BatchInfo } from '../../http/batch-api.ts';
+import type { BatchNote } from '../../state/journal.ts';
+import { type BatchItem, batchLine, type ShardLimits, shardItems } from './lines.ts';
+
+/** A batch of the run that has not been collected yet. */
+export interface Active {
+	readonly id: string;
+	readonly indexes: readonly number[];
+	status: string;
+}
+
+export interface SubmitDeps {
+	readonly api: BatchApi;
+	readonly workDir: string;
+	readonly note: (note: BatchNote) => void;
+	readonly log: (line: string) => void;
+}
+
+/** How many of the account's newest batches to look through for one a crash left unrecorded. */
+const LIST_AT_MOST = 1000;
+
+/**
+ * Uploads and creates a batch for each shard of `items`: the intent is journaled before the
+ * upload and the id the moment the batch exists, so that no crash can make a rerun pay twice.
+ * A creation refused for the enqueued-token limit (429) returns its items as `refused`; any
+ * other failure throws, and nothing is retried blindly (a creation has no idempotency key).
+ */
+export async function submitShards(
+	run: string,
+	items: readonly BatchItem[],
+	limits: ShardLimits,
+	deps: SubmitDeps,
+): Promise<{ created: Active[]; refused: BatchItem[] }> {
+	const created: Active[] = [];
+	const shards = shardItems(run, items, limits);
+	for (const [i, shard] of shards.entries()) {
+		const content = `${shard.items.map((item) => batchLine(run, item)).join('\n')}\n`;
+		const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
+		const indexes = shard.items.map((item) => item.index);
+		const path = join(deps.workDir, `shard-${randomBytes(4).toString('hex')}.jsonl`);
+		writeFileSync(path, content);
+		deps.note({ intent: hash, indexes });
+		const fileId = await deps.api.upload(path);
+		let info: BatchInfo;
+		try {
+			info = await deps.api.create(fileId, shard.endpoint, {
+				promptbatch_run: run,
+				promptbatch_shard: hash,
+				promptbatch_lines: String(indexes.length),
+			});
+		} catch (error) {
+			if ((error as { status?: unknown }).status !== 429) throw error;
+			deps.log('the Batch API refused a batch for now (429): waiting for one of ours to end');
+			return { created, refused: shards.slice(i).flatMap((s) => s.items) };
+		}
+		deps.note({ id: info.id, indexes });
+		deps.log(
+			`batch ${info.id} created: ${indexes.length} prompts to ${shard.endpoint} (${shard.model})`,
+		);
+		created.push({ id: info.id, indexes, status: info.status });
+	}
+	return { created, refused: [] };
+}
+
+/**
+ * The batch a crash may have created between journaling its intent and its id: found by the
+ * metadata it was created with, and journaled now. Undefined when there is none (the shard
+ * is submitted again, which is then its first time).
+ */
+export async function findUnrecorded(
+	run: string,
+	intent: { readonly intent: string; readonly indexes: readonly number[] },
+	deps: SubmitDeps,
+): Promise<Active | undefined> {
+	let seen = 0;
+	for await (const batch of deps.api.list()) {
+		if (
+			batch.metadata.promptbatch_run === run &&
+			batch.metadata.promptbatch_shard === intent.intent
+		) {
+			deps.note({ id: batch.id, indexes: intent.indexes });
+			deps.log(`found batch ${batch.id}, created before the last run stopped`);
+			return { id: batch.id, indexes: intent.indexes, status: batch.status };
+		}
+		if (++seen >= LIST_AT_MOST) break;
+	}
+	return undefined;
+}
+
+/**
+ * Whether a failed batch hit the enqueued-token limit (not the user's failure: the queue was
+ * full), and the limit its message names ("Limit: 2,000,000 enqueued tokens") if it does.
+ */
+export function tokenLimit(info: BatchInfo): { limit: number | undefined } | undefined {
+	const error = info.errors.find(
+		(e) => e.code === 'token_limit_exceeded' || /enqueued token/i.test(e.message),
+	);
+	if (!error) return undefined;
+	const match = /Limit:\s*([\d,]+)\s*enqueued tokens/i.exec(error.message);
+	return { limit: match ? Number((match[1] as string).replaceAll(',', '')) : undefined };
+}
