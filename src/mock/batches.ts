@@ -14,8 +14,15 @@ export interface BatchServiceOptions {
 	 * fails `token_limit_exceeded` after validation, as OpenAI's do. Default: no limit.
 	 */
 	readonly enqueuedTokens?: number | undefined;
-	/** The answer to a creation comes this late, the batch existing already: a crash in between. */
-	readonly createDelayMs?: number | undefined;
+	/**
+	 * How late the answers to an upload, a creation and a download come, the thing done
+	 * already: so that a test can kill a run in the middle of each.
+	 */
+	readonly delays?: {
+		readonly upload?: number;
+		readonly create?: number;
+		readonly content?: number;
+	};
 }
 
 interface StoredFile {
@@ -57,9 +64,20 @@ export class BatchService {
 	readonly #files = new Map<string, StoredFile>();
 	readonly #batches: Batch[] = [];
 	#ids = 0;
+	#uploads = 0;
+	#downloads = 0;
 
 	constructor(options: BatchServiceOptions) {
 		this.#options = options;
+	}
+
+	/** Files uploaded, and output or error files asked for. */
+	get uploads(): number {
+		return this.#uploads;
+	}
+
+	get downloads(): number {
+		return this.#downloads;
 	}
 
 	/** Every batch created, oldest first. */
@@ -77,8 +95,12 @@ export class BatchService {
 		const method = req.method ?? 'GET';
 		const [, resource, id, action] = path.split('?')[0]?.split('/') ?? [];
 		if (resource === 'files') {
-			if (method === 'POST' && id === undefined)
-				return send(res, 200, await this.#upload(req, body));
+			if (method === 'POST' && id === undefined) {
+				const file = await this.#upload(req, body);
+				this.#uploads++;
+				await pause(this.#options.delays?.upload);
+				return send(res, 200, file);
+			}
 			const file = this.#files.get(id ?? '');
 			if (!file)
 				return send(
@@ -87,6 +109,8 @@ export class BatchService {
 					apiError(`No such File object: ${id}`, 'invalid_request_error', null),
 				);
 			if (action === 'content') {
+				this.#downloads++;
+				await pause(this.#options.delays?.content);
 				res.writeHead(200, { 'content-type': 'application/octet-stream' });
 				res.end(file.content);
 				return true;
@@ -94,8 +118,11 @@ export class BatchService {
 			return send(res, 200, fileObject(file));
 		}
 		if (resource !== 'batches') return false;
-		if (method === 'POST' && id === undefined)
-			return send(res, 200, this.#create(JSON.parse(body.toString('utf8'))));
+		if (method === 'POST' && id === undefined) {
+			const created = this.#create(JSON.parse(body.toString('utf8')));
+			await pause(this.#options.delays?.create);
+			return send(res, 200, created);
+		}
 		if (method === 'GET' && id === undefined) return send(res, 200, this.#list(path));
 		const batch = this.#batches.find((b) => b.id === id);
 		if (!batch)
@@ -370,6 +397,10 @@ function promptOfLine(line: Record<string, unknown>): string {
 	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
 	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
 	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+async function pause(ms: number | undefined): Promise<void> {
+	if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function tokensOf(lines: Record<string, unknown>[]): number {

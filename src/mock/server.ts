@@ -35,8 +35,12 @@ export interface MockServerOptions {
 	readonly batchStageMs?: number;
 	/** Input tokens unfinished batches may hold at once (see BatchServiceOptions). */
 	readonly enqueuedTokens?: number;
-	/** How late the answer to a batch creation comes (see BatchServiceOptions). */
-	readonly batchCreateDelayMs?: number;
+	/** How late the answers to an upload, a batch creation and a download come. */
+	readonly batchDelays?: {
+		readonly upload?: number;
+		readonly create?: number;
+		readonly content?: number;
+	};
 	/** Serve no /files and /batches, as servers without the Batch API. */
 	readonly noBatchApi?: boolean;
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
@@ -65,6 +69,10 @@ export interface MockServer {
 	readonly maxInFlight: number;
 	/** Every batch created through `/batches`, oldest first. */
 	readonly batches: readonly { id: string; metadata: Record<string, string> | null }[];
+	/** Files uploaded to `/files`. */
+	readonly files: number;
+	/** Output and error files downloaded. */
+	readonly downloads: number;
 	close(): Promise<void>;
 }
 
@@ -86,7 +94,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 	const batchService = new BatchService({
 		stageMs: options.batchStageMs,
 		enqueuedTokens: options.enqueuedTokens,
-		createDelayMs: options.batchCreateDelayMs,
+		delays: options.batchDelays,
 		random,
 		attempt: (prompt) => {
 			const attempt = (attemptsByPrompt.get(prompt) ?? 0) + 1;
@@ -249,6 +257,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 		},
 		get batches() {
 			return batchService.batches;
+		},
+		get files() {
+			return batchService.uploads;
+		},
+		get downloads() {
+			return batchService.downloads;
 		},
 		close: () =>
 			new Promise<void>((resolve) => {

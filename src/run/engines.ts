@@ -166,6 +166,7 @@ async function sendBatches(
 				events: w.stats,
 				workDir,
 				log: (line) => reporter.log(`promptbatch: ${line}`),
+				status: (text) => reporter.status(text),
 				redact: w.redact,
 			},
 			w.io.interrupt,

@@ -39,6 +39,9 @@ export interface ReporterOptions {
 	readonly intervalMs?: number;
 }
 
+/** Off a terminal, the longest a run goes without a progress line, changed or not. */
+const QUIET_MAX_MS = 60_000;
+
 /**
  * Everything promptbatch says on stderr: log lines, progress, the summary. On a terminal the
  * progress is an ora spinner; elsewhere (CI logs, files) a plain line every `intervalMs`.
@@ -49,6 +52,7 @@ export class Reporter {
 	readonly #redact: (text: string) => string;
 	#spinner: Ora | undefined;
 	#timer: NodeJS.Timeout | undefined;
+	#status: string | undefined;
 
 	constructor(options: ReporterOptions) {
 		this.#options = options;
@@ -79,27 +83,44 @@ export class Reporter {
 		this.log(`${this.#color.yellow('promptbatch: warning:')} ${line}`);
 	}
 
+	/**
+	 * What progress says, instead of the request counts: a batch run's statuses. Off a
+	 * terminal a line is printed when this changes (at most every interval), and at least
+	 * every QUIET_MAX_MS.
+	 */
+	status(text: string): void {
+		this.#status = text;
+	}
+
 	async start(stats: Counts): Promise<void> {
 		const { stream, env, quiet } = this.#options;
 		if (quiet) return;
+		const text = () => this.#status ?? progressText(stats);
 		// ora redraws forever on a terminal that reports 0 columns: plain lines there too.
 		if (stream.isTTY && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb') {
 			const { default: ora } = await import('ora');
 			this.#spinner = ora({
 				stream,
-				text: progressText(stats),
+				text: text(),
 				color: this.#color.level > 0 ? 'cyan' : false,
 				discardStdin: false,
 				isEnabled: true,
 			}).start();
 			this.#timer = setInterval(() => {
-				if (this.#spinner) this.#spinner.text = progressText(stats);
+				if (this.#spinner) this.#spinner.text = text();
 			}, 200);
 		} else {
-			this.#timer = setInterval(
-				() => this.log(`promptbatch: ${progressText(stats)}`),
-				this.#options.intervalMs ?? 10_000,
-			);
+			let last = '';
+			let lastAt = performance.now();
+			this.#timer = setInterval(() => {
+				const now = text();
+				// A batch run's statuses change rarely: say them when they do.
+				const unchanged = this.#status !== undefined && now === last;
+				if (unchanged && performance.now() - lastAt < QUIET_MAX_MS) return;
+				last = now;
+				lastAt = performance.now();
+				this.log(`promptbatch: ${now}`);
+			}, this.#options.intervalMs ?? 10_000);
 		}
 		this.#timer.unref();
 	}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { MockServer } from '../../src/mock/server.ts';
 import { jsonLines, prompts, runCli, tempDir, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
@@ -131,6 +132,7 @@ test('Ctrl-C while waiting detaches: the batch keeps running, the printed comman
 				clearInterval(poll);
 				child.kill('SIGINT');
 			}, 5);
+			child.on('close', () => clearInterval(poll));
 		},
 	});
 	assert.equal(detached.code, 130, detached.stderr);
@@ -142,14 +144,23 @@ test('Ctrl-C while waiting detaches: the batch keeps running, the printed comman
 	assert.equal(jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).length, 3);
 });
 
-test('SIGKILL between creating a batch and recording its id, or after: a rerun finds it, never creates another', {
-	timeout: 60_000,
+test('SIGKILL at every step of a batch (upload, create, after create, download): the rerun creates no second batch', {
+	timeout: 120_000,
 }, async () => {
-	for (const moment of ['during the create call', 'after the create call'] as const) {
-		const server = await mockServer({
-			batchStageMs: 200,
-			batchCreateDelayMs: moment === 'during the create call' ? 2000 : 0,
-		});
+	const moments = {
+		'during the upload': { delays: { upload: 2000 }, ready: (s: MockServer) => s.files > 0 },
+		'during the create call': {
+			delays: { create: 2000 },
+			ready: (s: MockServer) => s.batches.length > 0,
+		},
+		'after the create call': {
+			delays: {},
+			ready: (_: MockServer, journal: string) => journal.includes('"id":'),
+		},
+		'during the download': { delays: { content: 2000 }, ready: (s: MockServer) => s.downloads > 0 },
+	} as const;
+	for (const [moment, { delays, ready }] of Object.entries(moments)) {
+		const server = await mockServer({ batchStageMs: 100, batchDelays: delays });
 		const dir = withFiles({ 'in.txt': prompts(5) });
 		const args = [
 			'--base-url',
@@ -163,17 +174,16 @@ test('SIGKILL between creating a batch and recording its id, or after: a rerun f
 			'out.jsonl',
 			'in.txt',
 		];
+		const journal = join(dir, 'out.jsonl.journal');
 		const killed = await runCli(args, {
 			cwd: dir,
 			onSpawn: (child) => {
 				const poll = setInterval(() => {
-					if (server.batches.length === 0) return;
-					const journal = join(dir, 'out.jsonl.journal');
-					const recorded = existsSync(journal) && readFileSync(journal, 'utf8').includes('"id":');
-					if (moment === 'after the create call' && !recorded) return;
+					if (!ready(server, existsSync(journal) ? readFileSync(journal, 'utf8') : '')) return;
 					clearInterval(poll);
 					child.kill('SIGKILL');
 				}, 2);
+				child.on('close', () => clearInterval(poll));
 			},
 		});
 		assert.equal(killed.signal, 'SIGKILL', moment);
@@ -183,6 +193,7 @@ test('SIGKILL between creating a batch and recording its id, or after: a rerun f
 		assert.deepEqual(
 			jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).map((r) => r.response),
 			['prompt 1', 'prompt 2', 'prompt 3', 'prompt 4', 'prompt 5'],
+			moment,
 		);
 	}
 });

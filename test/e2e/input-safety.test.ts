@@ -69,6 +69,7 @@ test('SIGTERM ends a run blocked on a FIFO that nobody writes', { timeout: 30_00
 				clearInterval(poll);
 				child.kill('SIGTERM');
 			}, 10);
+			child.on('close', () => clearInterval(poll));
 		},
 	});
 	assert.equal(result.code, 143, result.stderr);

@@ -23,6 +23,7 @@ test('SIGHUP (the terminal closed) drains, flushes, prints the resume command an
 				clearInterval(poll);
 				child.kill('SIGHUP');
 			}, 5);
+			child.on('close', () => clearInterval(poll));
 		},
 	});
 	assert.equal(result.code, 129, result.stderr);

@@ -107,6 +107,7 @@ test('an absurd rate-limit reset is said once and bounded, never a flood of warn
 				clearInterval(poll);
 				setTimeout(() => child.kill('SIGTERM'), 500);
 			}, 5);
+			child.on('close', () => clearInterval(poll));
 		},
 	});
 	assert.equal(result.code, 143, result.stderr);

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { collectParam } from '../../src/cli/values.ts';
 import { connectionWarnings, redactor } from '../../src/core/config.ts';
 import type { ResultRecord } from '../../src/core/types.ts';
+import { CreationPace } from '../../src/engines/batch/pace.ts';
+import { describeBatches } from '../../src/engines/batch/status.ts';
 import { formatEnd, formatRecord } from '../../src/output/format.ts';
 import { RunStats } from '../../src/run/stats.ts';
 import { colorLevel } from '../../src/terminal/color.ts';
@@ -149,4 +151,61 @@ test('redactor: every form of a secret, trimmed or not', () => {
 	assert.equal(redact('a sk-secret-123 b'), 'a [redacted] b');
 	assert.equal(redact('raw  sk-secret-123\n!'), 'raw [redacted]!');
 	assert.match(redact(Buffer.from('sk-secret-123').toString('base64')), /^\[redacted\]=*$/);
+});
+
+test('describeBatches: each batch and the whole run; finalizing is never shown as done', () => {
+	const info = (id: string, status: string, completed: number, failed: number, total: number) =>
+		[
+			id,
+			{
+				id,
+				status,
+				outputFileId: undefined,
+				errorFileId: undefined,
+				counts: { total, completed, failed },
+				errors: [],
+				metadata: {},
+			},
+		] as const;
+	const batches = new Map([
+		info('batch_a', 'in_progress', 100, 2, 500),
+		info('batch_b', 'finalizing', 300, 0, 300),
+	]);
+	assert.equal(
+		describeBatches(batches, 250_000),
+		'batch_a in_progress 102/500, batch_b finalizing; 402/800 done, 2 failed; elapsed 4m10s',
+	);
+});
+
+test('off a terminal, a status is printed when it changes, not on every interval', async () => {
+	const stream = new PassThrough();
+	let text = '';
+	stream.on('data', (chunk) => {
+		text += chunk;
+	});
+	const reporter = new Reporter({ stream, env: {}, intervalMs: 10 });
+	reporter.status('batch_a validating');
+	await reporter.start(new RunStats());
+	await new Promise((resolve) => setTimeout(resolve, 60));
+	reporter.status('batch_a in_progress 1/2');
+	await new Promise((resolve) => setTimeout(resolve, 60));
+	reporter.stop();
+	assert.deepEqual(text.trim().split('\n'), [
+		'promptbatch: batch_a validating',
+		'promptbatch: batch_a in_progress 1/2',
+	]);
+});
+
+test('CreationPace: at most the hourly limit of batch creations, then wait for the oldest to age out', () => {
+	const pace = new CreationPace(3);
+	for (const at of [0, 1000, 2000]) {
+		assert.equal(pace.delay(at), 0);
+		pace.created(at);
+	}
+	assert.equal(
+		pace.delay(3000),
+		3_600_000 - 3000,
+		'the fourth waits for the first to be an hour old',
+	);
+	assert.equal(pace.delay(3_600_000), 0);
 });

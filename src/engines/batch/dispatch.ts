@@ -8,12 +8,14 @@ import type {
 	ResultRecord,
 	ResultSource,
 } from '../../core/types.ts';
-import { BATCH_ENDS, type BatchApi } from '../../http/batch-api.ts';
+import { BATCH_ENDS, type BatchApi, type BatchInfo } from '../../http/batch-api.ts';
 import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
 import { type BatchNote, pendingBatches, unsureBatches } from '../../state/journal.ts';
 import type { Ledger } from '../../state/ledger.ts';
 import { readOutcomes, validationFailure } from './collect.ts';
 import type { BatchItem, ShardLimits } from './lines.ts';
+import { CreationPace } from './pace.ts';
+import { describeBatches } from './status.ts';
 import { type Active, findUnrecorded, submitShards, tokenLimit } from './submit.ts';
 
 export interface BatchOptions {
@@ -45,8 +47,10 @@ export interface BatchDeps {
 	readonly events: { settled(result: ResultRecord, source: ResultSource): void };
 	/** A directory for the input files to upload. */
 	readonly workDir: string;
-	/** A line of progress for stderr. */
+	/** A line for stderr: a batch created, reattached, waiting. */
 	readonly log: (line: string) => void;
+	/** What progress shows now: every batch's status and counts. */
+	readonly status: (text: string) => void;
 	readonly redact: (text: string) => string;
 }
 
@@ -95,10 +99,13 @@ export async function dispatchBatches(
 		...b,
 		status: 'reattached',
 	}));
+	const statuses = new Map<string, BatchInfo>();
+	const pace = new CreationPace();
+	const startedAt = performance.now();
 	let todo: number[] = [];
 	try {
 		for (const intent of unsureBatches(deps.previous)) {
-			const found = await findUnrecorded(run, intent, { ...deps });
+			const found = await findUnrecorded(run, intent, { ...deps, pace });
 			if (found) active.push(found);
 		}
 		const waiting = new Set(active.flatMap((batch) => batch.indexes));
@@ -129,7 +136,10 @@ export async function dispatchBatches(
 		let queueFull = false;
 		for (;;) {
 			if (todo.length > 0 && !(queueFull && active.length > 0)) {
-				const { created, refused } = await submitShards(run, todo.map(item), limits, deps);
+				const { created, refused } = await submitShards(run, todo.map(item), limits, {
+					...deps,
+					pace,
+				});
 				for (const batch of created)
 					for (const index of batch.indexes) attempts.set(index, (attempts.get(index) ?? 0) + 1);
 				active.push(...created);
@@ -139,13 +149,10 @@ export async function dispatchBatches(
 			if (active.length === 0 && todo.length === 0) break;
 			for (const batch of [...active]) {
 				const info = await deps.api.retrieve(batch.id);
-				if (info.status !== batch.status) {
-					batch.status = info.status;
-					const done = info.counts.completed + info.counts.failed;
-					deps.log(
-						`batch ${info.id}: ${info.status}${info.status === 'finalizing' ? '' : ` ${done}/${info.counts.total}`}`,
-					);
-				}
+				batch.status = info.status;
+				statuses.set(info.id, info);
+				deps.status(describeBatches(statuses, performance.now() - startedAt));
+
 				if (!BATCH_ENDS.has(info.status)) continue;
 				active.splice(active.indexOf(batch), 1);
 				queueFull = false;

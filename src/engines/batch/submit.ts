@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchApi, BatchInfo } from '../../http/batch-api.ts';
 import type { BatchNote } from '../../state/journal.ts';
 import { type BatchItem, batchLine, type ShardLimits, shardItems } from './lines.ts';
+import { CREATIONS_PER_HOUR, type CreationPace } from './pace.ts';
 
 /** A batch of the run that has not been collected yet. */
 export interface Active {
@@ -14,6 +16,8 @@ export interface Active {
 
 export interface SubmitDeps {
 	readonly api: BatchApi;
+	/** Keeps creations under the service's hourly limit. */
+	readonly pace: CreationPace;
 	readonly workDir: string;
 	readonly note: (note: BatchNote) => void;
 	readonly log: (line: string) => void;
@@ -44,6 +48,14 @@ export async function submitShards(
 		writeFileSync(path, content);
 		deps.note({ intent: hash, indexes });
 		const fileId = await deps.api.upload(path);
+		const wait = deps.pace.delay(Date.now());
+		if (wait > 0) {
+			deps.log(
+				`${CREATIONS_PER_HOUR} batches created in the last hour, the service's limit: waiting ${Math.ceil(wait / 60_000)} min`,
+			);
+			await sleep(wait);
+		}
+		deps.pace.created(Date.now());
 		let info: BatchInfo;
 		try {
 			info = await deps.api.create(fileId, shard.endpoint, {

@@ -1,0 +1,27 @@
+import type { BatchInfo } from '../../http/batch-api.ts';
+import { formatDuration } from '../../terminal/progress.ts';
+
+/**
+ * A batch run's progress in one line: each batch's status and counts, then the whole run's,
+ * and the time since it started: `batch_a in_progress 120/500, batch_b finalizing; 120/800
+ * done, 3 failed; 4m10s`. `finalizing` is shown as such, never as all done.
+ */
+export function describeBatches(
+	batches: ReadonlyMap<string, BatchInfo>,
+	elapsedMs: number,
+): string {
+	let done = 0;
+	let failed = 0;
+	let total = 0;
+	const each: string[] = [];
+	for (const info of batches.values()) {
+		const finished = info.counts.completed + info.counts.failed;
+		done += finished;
+		failed += info.counts.failed;
+		total += info.counts.total;
+		const counts = info.status === 'finalizing' ? '' : ` ${finished}/${info.counts.total}`;
+		each.push(`${info.id} ${info.status}${counts}`);
+	}
+	const shown = each.length > 4 ? [...each.slice(0, 4), `${each.length - 4} more`] : each;
+	return `${shown.join(', ')}; ${done}/${total} done, ${failed} failed; elapsed ${formatDuration(elapsedMs / 1000)}`;
+}
