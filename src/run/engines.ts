@@ -165,7 +165,8 @@ async function sendBatches(
 				note: (note) => journal.note(note),
 				events: w.stats,
 				workDir,
-				log: (line) => reporter.log(`promptbatch: ${line}`),
+				// Which batches run is progress: -q keeps it to itself, as it does the rest.
+				log: (line) => (options.quiet ? undefined : reporter.log(`promptbatch: ${line}`)),
 				status: (text) => reporter.status(text),
 				redact: w.redact,
 			},

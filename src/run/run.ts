@@ -253,7 +253,7 @@ function refuseForgettingBatches(output: string): void {
 	if (pending.length === 0) return;
 	throw new UsageError(
 		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
-		'add --resume to collect them; starting over would submit, and pay for, them again',
+		'add --resume to collect them, or --resume --cancel to cancel them; starting over would submit, and pay for, them again',
 	);
 }
 

@@ -43,7 +43,21 @@ export type BatchNote =
 	/** About to upload and create a batch of these prompts, its lines hashing to `shard`. */
 	| { readonly intent: string; readonly indexes: readonly number[] }
 	| { readonly id: string; readonly indexes: readonly number[] }
-	| { readonly collected: string };
+	/** Every result of batch `collected` is recorded; `refused`: it ran nothing (a full queue). */
+	| { readonly collected: string; readonly refused?: boolean };
+
+/** How many batches that ran each prompt were created: its submissions so far. */
+export function submissions(notes: readonly BatchNote[]): Map<number, number> {
+	const refused = new Set(
+		notes.flatMap((n) => ('collected' in n && n.refused ? [n.collected] : [])),
+	);
+	const counts = new Map<number, number>();
+	for (const note of notes) {
+		if (!('id' in note) || refused.has(note.id)) continue;
+		for (const index of note.indexes) counts.set(index, (counts.get(index) ?? 0) + 1);
+	}
+	return counts;
+}
 
 /** The batches a journal names as created and not yet collected: still the run's. */
 export function pendingBatches(

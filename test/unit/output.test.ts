@@ -173,7 +173,7 @@ test('describeBatches: each batch and the whole run; finalizing is never shown a
 	]);
 	assert.equal(
 		describeBatches(batches, 250_000),
-		'batch_a in_progress 102/500, batch_b finalizing; 402/800 done, 2 failed; elapsed 4m10s',
+		'batch_a in_progress 100 completed, 2 failed of 500, batch_b finalizing; 402/800 done, 2 failed; elapsed 4m10s',
 	);
 });
 

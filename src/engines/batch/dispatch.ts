@@ -10,7 +10,7 @@ import type {
 } from '../../core/types.ts';
 import { BATCH_ENDS, type BatchApi, type BatchInfo } from '../../http/batch-api.ts';
 import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
-import { type BatchNote, pendingBatches, unsureBatches } from '../../state/journal.ts';
+import { type BatchNote, pendingBatches, submissions, unsureBatches } from '../../state/journal.ts';
 import type { Ledger } from '../../state/ledger.ts';
 import { readOutcomes, validationFailure } from './collect.ts';
 import type { BatchItem, ShardLimits } from './lines.ts';
@@ -78,7 +78,7 @@ export async function dispatchBatches(
 	const run = earlier ?? randomBytes(4).toString('hex');
 	let limits = options.limits;
 	const prompts = new Map<number, { record: PromptRecord; request: ApiRequest }>();
-	const attempts = new Map<number, number>();
+	const attempts = submissions(deps.previous);
 	const emitter = inOrder(deps.emit);
 	const settle = (index: number, result: ResultRecord, source: ResultSource) => {
 		deps.ledger.record((prompts.get(index) as { request: ApiRequest }).request, result, source);
@@ -109,7 +109,8 @@ export async function dispatchBatches(
 			if (found) active.push(found);
 		}
 		const waiting = new Set(active.flatMap((batch) => batch.indexes));
-		for (const batch of active) for (const index of batch.indexes) attempts.set(index, 1);
+		for (const batch of active)
+			for (const index of batch.indexes) attempts.set(index, attempts.get(index) ?? 1);
 		for await (const record of records) {
 			const request = deps.build(record);
 			prompts.set(record.index, { record, request });
@@ -195,7 +196,7 @@ export async function dispatchBatches(
 						settle(index, result, 'sent');
 					}
 				}
-				deps.note({ collected: batch.id });
+				deps.note(full ? { collected: batch.id, refused: true } : { collected: batch.id });
 			}
 			if (todo.length === 0 && active.length === 0) break;
 			if (todo.length > 0 && !queueFull) continue;
