@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseDirectives } from './faults.ts';
-import { apiError, chatBody, responsesBody } from './responses.ts';
+import { apiError, chatBody, promptOf, responsesBody } from './responses.ts';
 
 export interface BatchServiceOptions {
 	/** How long each of validating, in_progress and finalizing lasts. Default 100 ms. */
@@ -390,13 +390,7 @@ export class BatchService {
 }
 
 function promptOfLine(line: Record<string, unknown>): string {
-	const body = (line.body ?? {}) as Record<string, unknown>;
-	const input = body.messages ?? body.input;
-	if (typeof input === 'string') return input;
-	if (!Array.isArray(input)) return '';
-	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
-	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
-	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+	return promptOf((line.body ?? {}) as Record<string, unknown>);
 }
 
 async function pause(ms: number | undefined): Promise<void> {

@@ -83,3 +83,13 @@ export function rateLimitHeaders(
 	}
 	return { headers, exceeded };
 }
+
+/** The prompt as the server sees it: the last user message, or the Responses `input`. */
+export function promptOf(body: Record<string, unknown>): string {
+	const input = body.messages ?? body.input;
+	if (typeof input === 'string') return input;
+	if (!Array.isArray(input)) return '';
+	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
+	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
+	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}

@@ -10,6 +10,7 @@ import { type FaultKind, parseDirectives, seededRandom } from './faults.ts';
 import {
 	apiError,
 	chatBody,
+	promptOf,
 	type RateLimits,
 	rateLimitHeaders,
 	responsesBody,
@@ -270,15 +271,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 				server.close(() => resolve());
 			}),
 	};
-}
-
-function promptOf(body: Record<string, unknown>): string {
-	const input = body.messages ?? body.input;
-	if (typeof input === 'string') return input;
-	if (!Array.isArray(input)) return '';
-	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
-	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
-	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -69,9 +69,8 @@ export async function submitShards(
 			return { created, refused: shards.slice(i).flatMap((s) => s.items) };
 		}
 		deps.note({ id: info.id, indexes });
-		deps.log(
-			`batch ${info.id} created: ${indexes.length} prompts to ${shard.endpoint} (${shard.model})`,
-		);
+		const prompts = `${indexes.length} prompt${indexes.length === 1 ? '' : 's'}`;
+		deps.log(`batch ${info.id} created: ${prompts} to ${shard.endpoint} (${shard.model})`);
 		created.push({ id: info.id, indexes, status: info.status });
 	}
 	return { created, refused: [] };
