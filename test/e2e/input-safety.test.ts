@@ -212,3 +212,30 @@ test('a streamed answer is refused before sending: -p stream=true, or "stream": 
 	assert.match(batch.stderr, /^promptbatch: batch\.jsonl:1: "stream": true/);
 	assert.equal(server.requests.length, 0);
 });
+
+test('process substitution <(...) is read once: every prompt is answered', {
+	timeout: 30_000,
+}, async () => {
+	const server = await mockServer();
+	const child = spawn(
+		'bash',
+		[
+			'-c',
+			`"$0" "$1" --base-url "$2" -q <(printf 'a\\nb\\nc\\n')`,
+			process.execPath,
+			BIN,
+			server.url,
+		],
+		{
+			env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
+	let stdout = '';
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	const [code] = (await once(child, 'close')) as [number];
+	assert.equal(code, 0);
+	assert.equal(stdout, '[1] a\n[2] b\n[3] c\n');
+});
