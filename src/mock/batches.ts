@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseDirectives } from './faults.ts';
-import { apiError, chatBody, promptOf, responsesBody } from './responses.ts';
+import { answerLine, promptOfLine, tokensOf, validateLines } from './batch-lines.ts';
+import { apiError } from './responses.ts';
 
 export interface BatchServiceOptions {
 	/** How long each of validating, in_progress and finalizing lasts. Default 100 ms. */
@@ -227,7 +227,15 @@ export class BatchService {
 		if (batch.end) return;
 		const stage = this.#options.stageMs ?? 100;
 		const lines = this.#lines(batch);
-		const invalid = this.#validate(batch, lines);
+		const limit = this.#options.enqueuedTokens;
+		const queued = this.#batches
+			.filter((other) => other !== batch && !other.end && other.createdMs <= batch.createdMs)
+			.reduce((sum, other) => sum + tokensOf(this.#lines(other)), 0);
+		const invalid = validateLines(
+			batch.endpoint,
+			lines,
+			limit === undefined ? undefined : { queued, limit },
+		);
 		const age = Date.now() - batch.createdMs;
 		if (invalid && age >= stage) {
 			batch.end = {
@@ -271,7 +279,12 @@ export class BatchService {
 				);
 				return;
 			}
-			const answer = this.#answer(line);
+			const prompt = promptOfLine(line);
+			const answer = answerLine(
+				line,
+				this.#options.attempt(prompt),
+				`req_${Math.floor(this.#options.random() * 1e9)}`,
+			);
 			if (answer.status_code >= 400) failed++;
 			(answer.status_code >= 400 ? errors : output).push(
 				JSON.stringify({
@@ -289,82 +302,6 @@ export class BatchService {
 			errors: null,
 			counts: { total: lines.length, completed: output.length, failed },
 		};
-	}
-
-	#answer(line: Record<string, unknown>): {
-		status_code: number;
-		request_id: string;
-		body: unknown;
-	} {
-		const body = line.body as Record<string, unknown>;
-		const prompt = promptOfLine(line);
-		const directives = parseDirectives(prompt);
-		const attempt = this.#options.attempt(prompt);
-		const fault =
-			directives.fault && attempt <= directives.fault.times ? directives.fault.kind : undefined;
-		const status =
-			fault === '400' || fault === '404'
-				? Number(fault)
-				: fault === '500' || fault === '503' || fault === '429'
-					? Number(fault)
-					: 200;
-		const tokens = Math.ceil(prompt.length / 4);
-		return {
-			status_code: status,
-			request_id: `req_${Math.floor(this.#options.random() * 1e9)}`,
-			body:
-				status === 200
-					? String(line.url).endsWith('/responses')
-						? responsesBody(body, prompt, tokens)
-						: chatBody(body, prompt, tokens)
-					: apiError(
-							`Scripted ${status}.`,
-							status >= 500 ? 'server_error' : 'invalid_request_error',
-							null,
-						),
-		};
-	}
-
-	#validate(batch: Batch, lines: Record<string, unknown>[]): unknown {
-		const models = new Set(lines.map((line) => (line.body as { model?: unknown })?.model));
-		const limit = this.#options.enqueuedTokens;
-		if (limit !== undefined) {
-			const queued = this.#batches
-				.filter((other) => other !== batch && !other.end && other.createdMs <= batch.createdMs)
-				.reduce((sum, other) => sum + tokensOf(this.#lines(other)), 0);
-			if (queued + tokensOf(lines) > limit)
-				return {
-					code: 'token_limit_exceeded',
-					message: `Enqueued token limit reached for mock in organization org-mock. Limit: ${limit.toLocaleString('en-US')} enqueued tokens. Please try again once some in_progress batches have been completed.`,
-					param: null,
-					line: null,
-				};
-		}
-		const scripted = lines.findIndex((line) => promptOfLine(line).includes('[[batch:invalid]]'));
-		if (scripted !== -1)
-			return {
-				code: 'invalid_value',
-				message: 'Scripted validation failure.',
-				param: 'body',
-				line: scripted + 1,
-			};
-		for (const [i, line] of lines.entries()) {
-			if (`/v1${batch.endpoint.replace(/^\/v1/, '')}` !== line.url)
-				return {
-					code: 'invalid_request',
-					message: `The url of line ${i + 1} does not match the batch endpoint.`,
-					param: 'url',
-					line: i + 1,
-				};
-		}
-		if (models.size > 1)
-			return {
-				code: 'model_mismatch',
-				message: 'All lines in a batch must use the same model.',
-				param: 'body.model',
-				line: null,
-			};
-		return undefined;
 	}
 
 	#store(lines: string[]): string {
@@ -389,16 +326,8 @@ export class BatchService {
 	}
 }
 
-function promptOfLine(line: Record<string, unknown>): string {
-	return promptOf((line.body ?? {}) as Record<string, unknown>);
-}
-
 async function pause(ms: number | undefined): Promise<void> {
 	if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function tokensOf(lines: Record<string, unknown>[]): number {
-	return lines.reduce((sum, line) => sum + Math.ceil(promptOfLine(line).length / 4), 0);
 }
 
 function fileObject(file: StoredFile) {

@@ -49,7 +49,8 @@ export interface RunSummary {
 	 * `complete`: every prompt read has its result (some may have failed); `interrupted`: by
 	 * `interrupt` or `abort`; `aborted`: by a failure that dooms every request or an output that
 	 * can't be written; `invalid`: bad usage, configuration or input (nothing was sent; for
-	 * stdin, nothing after the bad record); `halted`: by `--halt`.
+	 * stdin, nothing after the bad record); `halted`: by `--halt`; `pending`: batches still run
+	 * (`batch` with `wait: false`).
 	 */
 	readonly end: RunEnd['kind'];
 	/** Why the run ended early, for every end but `complete` and `interrupted`. */

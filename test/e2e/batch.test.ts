@@ -211,3 +211,12 @@ test('--batch refuses realtime-only options; --dry-run --batch prints the lines'
 	assert.match(dry.stderr, /2 batch\(es\), 2 lines, \d+ bytes; nothing was sent/);
 	assert.equal(server.batches.length, 0);
 });
+
+test('--mock --batch runs the whole journey without a key', { timeout: 30_000 }, async () => {
+	const result = await runCli(['--mock', '--batch', ...fast, '-q'], {
+		input: 'one\ntwo\n',
+		env: { OPENAI_API_KEY: undefined, XDG_STATE_HOME: withFiles({}) },
+	});
+	assert.equal(result.code, 0, result.stderr);
+	assert.equal(result.stdout, '[1] one\n[2] two\n');
+});
