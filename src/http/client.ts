@@ -1,6 +1,7 @@
 import OpenAI, { type ClientOptions } from 'openai';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, Response, Headers as UndiciHeaders } from 'undici';
 import type { Connection, Environment } from '../core/config.ts';
+import { errorFromBody } from './error-body.ts';
 
 export interface ClientSetup {
 	/** Per request. */
@@ -37,10 +38,29 @@ export function createClient(connection: Connection, options: ClientSetup): Open
 		// Node's built-in fetch gives up after 300 s without headers or body data, whatever our
 		// timeout says; a long answer would then fail as a dropped connection and be paid for
 		// again on retry. undici's own fetch, with an Agent given our timeout, honours --timeout.
-		fetch: fetch as unknown as ClientOptions['fetch'],
+		fetch: normalizingFetch as unknown as ClientOptions['fetch'],
 		fetchOptions: {
 			dispatcher: new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
 		} as ClientOptions['fetchOptions'],
+	});
+}
+
+/**
+ * undici's fetch, with every failed answer's body rewritten to OpenAI's error shape, so that
+ * the SDK finds the message in whatever shape the server wrote it (see errorFromBody).
+ */
+async function normalizingFetch(...args: Parameters<typeof fetch>): Promise<Response> {
+	const response = await fetch(...args);
+	if (response.ok) return response;
+	const error = errorFromBody(await response.text());
+	const headers = new UndiciHeaders(response.headers);
+	headers.set('content-type', 'application/json');
+	headers.delete('content-length');
+	headers.delete('content-encoding');
+	return new Response(JSON.stringify({ error }), {
+		status: response.status,
+		statusText: response.statusText,
+		headers,
 	});
 }
 

@@ -81,6 +81,7 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 		if (name === 'APIConnectionTimeoutError') return info('retry', 'timeout');
 		if (name === 'APIConnectionError' || name === 'ConnectionFailure')
 			return info('retry', 'connection_error');
+		if (name === 'StreamedResponseError') return info('fail', 'streamed_response');
 		if (name === 'MalformedResponseError' || name === 'SyntaxError') {
 			return info(
 				'retry',
@@ -90,7 +91,8 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 		}
 		return info('fail', 'client_error');
 	}
-	if (status === 401 || status === 403) return info('fatal', type);
+	// 402: DeepSeek and OpenRouter say "insufficient balance" so, as OpenAI says it with a 429.
+	if (status === 401 || status === 403 || status === 402) return info('fatal', type);
 	if (status === 429)
 		return info(
 			QUOTA_CODES.has(code ?? '') || QUOTA_CODES.has(type ?? '') ? 'fatal' : 'retry',
@@ -149,12 +151,14 @@ export function systematicError(
 	const hint =
 		error.type === 'connection_error'
 			? 'check --base-url, and that the server is running and reachable'
-			: error.code === 'model_not_found'
-				? 'check -m: the server does not know that model'
-				: error.status === 404
-					? 'check --base-url: an OpenAI-compatible one usually ends in /v1'
-					: error.status === 400 || error.status === 422
-						? 'check the option or -p field the message names; the failed records say more'
-						: 'check the options; the failed records say more';
+			: error.type === 'streamed_response'
+				? 'this server streams every answer, whatever the request says'
+				: error.code === 'model_not_found'
+					? 'check -m: the server does not know that model'
+					: error.status === 404
+						? 'check --base-url: an OpenAI-compatible one usually ends in /v1'
+						: error.status === 400 || error.status === 422
+							? 'check the option or -p field the message names; the failed records say more'
+							: 'check the options; the failed records say more';
 	return new FatalRunError(what, hint);
 }

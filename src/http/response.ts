@@ -13,6 +13,14 @@ export class MalformedResponseError extends Error {
 	}
 }
 
+/**
+ * A 2xx that came as a server-sent event stream although the request said `"stream": false`:
+ * the server does not honour it, and every attempt would be paid for and fail alike.
+ */
+export class StreamedResponseError extends Error {
+	override readonly name = 'StreamedResponseError';
+}
+
 export function parseCompletion(api: Api, data: unknown): Completion {
 	if (data === null || typeof data !== 'object' || Array.isArray(data)) {
 		throw new MalformedResponseError(`unparseable response body: ${preview(data)}`);

@@ -4,7 +4,7 @@ import type { ApiRequest, Completion } from '../core/types.ts';
 import { type ClientSetup, createClient } from './client.ts';
 import { connectionFailure } from './connection.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
-import { MalformedResponseError, parseCompletion } from './response.ts';
+import { MalformedResponseError, parseCompletion, StreamedResponseError } from './response.ts';
 
 /**
  * Sends one request, once, and reads its answer. Throws the SDK's errors, or a
@@ -33,6 +33,11 @@ export function createTransport(connection: Connection, options: ClientSetup): T
 			throw connectionFailure(error, origin) ?? error;
 		}
 		const { data, response } = answer;
+		if (response.headers.get('content-type')?.includes('text/event-stream')) {
+			throw new StreamedResponseError(
+				`${origin} answered with an event stream (text/event-stream) although the request said "stream": false; it does not honour that`,
+			);
+		}
 		try {
 			return { completion: parseCompletion(request.api, data), headers: response.headers };
 		} catch (error) {

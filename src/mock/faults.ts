@@ -2,6 +2,7 @@
 export type FaultKind =
 	| '400'
 	| '401'
+	| '402'
 	| '403'
 	| '404'
 	| '429'
@@ -17,6 +18,7 @@ export type FaultKind =
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'400',
 	'401',
+	'402',
 	'403',
 	'404',
 	'429',

@@ -44,12 +44,25 @@ export interface MockServerOptions {
 	};
 	/** Serve no /files and /batches, as servers without the Batch API. */
 	readonly noBatchApi?: boolean;
+	/**
+	 * How error bodies are written: OpenAI's `{"error": {...}}` (default), FastAPI's
+	 * `{"detail": ...}` (transformers serve), older vLLM's top-level `{"object": "error"}`, a
+	 * JSON array (Gemini), or plain text.
+	 */
+	readonly errorShape?: ErrorShape;
+	/**
+	 * Answer with an event stream: unless the body says `"stream": false`, as transformers serve
+	 * does (`unless-told`), or whatever it says (`always`).
+	 */
+	readonly streams?: 'unless-told' | 'always';
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
 	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
 	readonly apiKey?: string;
 	readonly host?: string;
 }
+
+export type ErrorShape = 'openai' | 'detail' | 'vllm' | 'array' | 'text';
 
 export interface ReceivedRequest {
 	/** performance.now() at arrival. */
@@ -104,6 +117,20 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 		},
 	});
 
+	const shape = options.errorShape ?? 'openai';
+	const sendAs = (res: ServerResponse, status: number, body: unknown) => {
+		if (status < 400 || shape === 'openai') return send(res, status, body);
+		if (shape === 'text') {
+			res.writeHead(status, { 'content-type': 'text/plain' });
+			return res.end((body as { error: { message: string } }).error.message);
+		}
+		return send(
+			res,
+			status,
+			reshape(shape, body as { error: { message: string; code: string | null } }),
+		);
+	};
+
 	const handle = async (req: IncomingMessage, res: ServerResponse) => {
 		const at = performance.now();
 		const path = (req.url ?? '').replace(/^\/v1(?=\/)/, '');
@@ -153,13 +180,23 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 			res.setHeader(name, value);
 
 		switch (fault) {
-			case undefined:
-				return send(
-					res,
-					200,
+			case undefined: {
+				const answer =
 					path === '/responses'
 						? responsesBody(body, prompt, tokens)
-						: chatBody(body, prompt, tokens),
+						: chatBody(body, prompt, tokens);
+				// transformers serve streams unless the body says "stream": false.
+				if (options.streams === 'always' || (options.streams && body.stream !== false)) {
+					res.writeHead(200, { 'content-type': 'text/event-stream' });
+					return res.end(`data: ${JSON.stringify(answer)}\n\ndata: [DONE]\n\n`);
+				}
+				return sendAs(res, 200, answer);
+			}
+			case '402':
+				return sendAs(
+					res,
+					402,
+					apiError('Insufficient Balance', 'invalid_request_error', 'insufficient_balance'),
 				);
 			case 'drop':
 				return req.socket.destroy();
@@ -174,16 +211,16 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 				res.write('{"choices": [{"message": {"content": "tru');
 				return setTimeout(() => req.socket.destroy(), 20);
 			case 'empty':
-				return send(res, 200, { ...chatBody(body, prompt, tokens), choices: [] });
+				return sendAs(res, 200, { ...chatBody(body, prompt, tokens), choices: [] });
 			case '429':
 				res.setHeader('retry-after-ms', retryAfter);
-				return send(
+				return sendAs(
 					res,
 					429,
 					apiError('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'),
 				);
 			case 'quota':
-				return send(
+				return sendAs(
 					res,
 					429,
 					apiError(
@@ -195,13 +232,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 			case '500':
 			case '503':
 				res.setHeader('retry-after-ms', retryAfter);
-				return send(
+				return sendAs(
 					res,
 					Number(fault),
 					apiError('The server had an error while processing your request.', 'server_error', null),
 				);
 			case '401':
-				return send(
+				return sendAs(
 					res,
 					401,
 					apiError(
@@ -211,7 +248,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 					),
 				);
 			case '403':
-				return send(
+				return sendAs(
 					res,
 					403,
 					apiError(
@@ -221,7 +258,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 					),
 				);
 			case '404':
-				return send(
+				return sendAs(
 					res,
 					404,
 					apiError(
@@ -231,7 +268,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 					),
 				);
 			default:
-				return send(
+				return sendAs(
 					res,
 					400,
 					apiError('Invalid request (scripted).', 'invalid_request_error', 'invalid_value'),
@@ -277,6 +314,16 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 	if (res.headersSent || res.destroyed) return;
 	res.writeHead(status, { 'content-type': 'application/json' });
 	res.end(JSON.stringify(body));
+}
+
+/** An OpenAI-shaped error as another kind of server writes it (see MockServerOptions.errorShape). */
+function reshape(shape: ErrorShape, error: { error: { message: string; code: string | null } }) {
+	const { message } = error.error;
+	if (shape === 'detail') return { detail: message };
+	if (shape === 'vllm') return { object: 'error', message, type: 'BadRequestError', code: 400 };
+	if (shape === 'array')
+		return [{ error: { ...error.error, code: 400, status: 'INVALID_ARGUMENT' } }];
+	return error;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

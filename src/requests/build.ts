@@ -115,6 +115,8 @@ function shapeBody(
 		if (options.json) body.text = { format: { type: 'json_object' } };
 	}
 	if (options.temperature !== undefined) body.temperature = options.temperature;
+	// Said, not left to the default: some servers (transformers serve) stream unless told not to.
+	body.stream = false;
 	return options.params ? mergeDeep(body, options.params) : body;
 }
 

@@ -114,6 +114,7 @@ test('template fields and the system prompt reach the server as written (Chat Co
 		max_completion_tokens: 5,
 		response_format: { type: 'json_object' },
 		temperature: 0.2,
+		stream: false,
 		seed: 42,
 		metadata: { run: 'nightly' },
 	});
@@ -151,6 +152,7 @@ test('the Responses API takes the system prompt as instructions and the prompt a
 		input: 'Q: what is up',
 		instructions: 'Be brief.',
 		max_output_tokens: 9,
+		stream: false,
 	});
 	const [record] = jsonLines(result.stdout);
 	assert.equal(record?.response, 'Q: what is up');
@@ -232,6 +234,7 @@ test('--dry-run prints the request bodies and sends nothing, with no key needed'
 				{ role: 'system', content: 'sys' },
 				{ role: 'user', content: 'one' },
 			],
+			stream: false,
 		},
 		{
 			model: 'm1',
@@ -239,6 +242,7 @@ test('--dry-run prints the request bodies and sends nothing, with no key needed'
 				{ role: 'system', content: 'sys' },
 				{ role: 'user', content: 'two' },
 			],
+			stream: false,
 		},
 	]);
 	assert.equal(server.requests.length, 0);

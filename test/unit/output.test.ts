@@ -81,6 +81,16 @@ test('progress text and durations', () => {
 	assert.deepEqual([5, 75, 3725].map(formatDuration), ['5s', '1m15s', '1h02m']);
 });
 
+/** Waits for `done()` to hold, checking every few ms, for 5 s at most. */
+async function until(done: () => boolean): Promise<void> {
+	for (const deadline = Date.now() + 5000; !done() && Date.now() < deadline; )
+		await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function progressLines(text: string): number {
+	return text.split('\n').filter((line) => line.includes('in flight')).length;
+}
+
 test('off a terminal, the reporter prints a plain progress line on each interval, and nothing when quiet', async () => {
 	for (const quiet of [false, true]) {
 		const stream = new PassThrough();
@@ -91,13 +101,15 @@ test('off a terminal, the reporter prints a plain progress line on each interval
 		const reporter = new Reporter({ stream, env: {}, quiet, intervalMs: 10 });
 		const stats = new RunStats();
 		await reporter.start(stats);
-		await new Promise((resolve) => setTimeout(resolve, 60));
+		// Two intervals' lines, however slow a loaded machine makes the timers; quiet: six intervals.
+		if (quiet) await new Promise((resolve) => setTimeout(resolve, 60));
+		else await until(() => progressLines(text) >= 2);
 		reporter.stop();
 		reporter.summary(stats, 'done');
 		if (quiet) assert.equal(text, '');
 		else {
 			assert.match(text, /^promptbatch: 0 done, 0 failed, 0 in flight/);
-			assert.ok(text.split('\n').filter((l) => l.includes('in flight')).length >= 2);
+			assert.ok(progressLines(text) >= 2);
 			assert.match(text, /promptbatch: done: 0 ok, 0 failed, 0 retries/);
 			assert.doesNotMatch(text, /\u001b/);
 		}
@@ -186,9 +198,11 @@ test('off a terminal, a status is printed when it changes, not on every interval
 	const reporter = new Reporter({ stream, env: {}, intervalMs: 10 });
 	reporter.status('batch_a validating');
 	await reporter.start(new RunStats());
+	await until(() => text.includes('validating'));
+	// Several intervals with nothing new say nothing.
 	await new Promise((resolve) => setTimeout(resolve, 60));
 	reporter.status('batch_a in_progress 1/2');
-	await new Promise((resolve) => setTimeout(resolve, 60));
+	await until(() => text.includes('in_progress'));
 	reporter.stop();
 	assert.deepEqual(text.trim().split('\n'), [
 		'promptbatch: batch_a validating',

@@ -57,6 +57,7 @@ test('request shaping, Chat Completions: system first, template, max tokens as m
 		max_completion_tokens: 10,
 		response_format: { type: 'json_object' },
 		temperature: 1,
+		stream: false,
 		metadata: { a: '1' },
 	});
 });
@@ -76,6 +77,7 @@ test('request shaping, Responses API: instructions, input, max_output_tokens, te
 		instructions: 'sys',
 		max_output_tokens: 5,
 		text: { format: { type: 'json_object' } },
+		stream: false,
 	});
 });
 
