@@ -4,7 +4,6 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { InputFormat, PromptRecord, RecordId } from '../core/types.ts';
-import { csvRecords } from './csv.ts';
 import { jsonArrayRecords } from './json-array.ts';
 import { parseRecord } from './records.ts';
 import type { SourceRecord } from './source-record.ts';
@@ -83,15 +82,17 @@ export async function* readRecords(
 	}
 }
 
-function sourceRecords(
+async function* sourceRecords(
 	path: string,
 	format: InputFormat,
 	chunks: AsyncIterable<Buffer>,
-): AsyncIterable<SourceRecord> {
-	if (format === 'json') return jsonArrayRecords(chunks, path);
-	if (format === 'csv' || format === 'tsv')
-		return csvRecords(chunks, path, format === 'csv' ? ',' : '\t');
-	return lineRecords(path, format, chunks);
+): AsyncGenerator<SourceRecord> {
+	if (format === 'json') yield* jsonArrayRecords(chunks, path);
+	else if (format === 'csv' || format === 'tsv') {
+		// The CSV parser is loaded only by runs that read CSV: the rest don't pay its memory.
+		const { csvRecords } = await import('./csv.ts');
+		yield* csvRecords(chunks, path, format === 'csv' ? ',' : '\t');
+	} else yield* lineRecords(path, format, chunks);
 }
 
 async function* lineRecords(
