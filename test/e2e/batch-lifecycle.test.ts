@@ -8,6 +8,20 @@ import { mockServer } from '../helpers/server.ts';
 
 const fast = ['--poll', '0.02'];
 
+/** A quiet batch run of in.txt, its results as JSONL in out.jsonl. */
+const quietRun = (url: string) => [
+	'--base-url',
+	url,
+	'--batch',
+	...fast,
+	'-q',
+	'-f',
+	'jsonl',
+	'-o',
+	'out.jsonl',
+	'in.txt',
+];
+
 /** Runs `args` until it stops answering 75 (batches still running). */
 async function collect(args: string[], options: Parameters<typeof runCli>[1]) {
 	let result = await runCli(args, options);
@@ -24,18 +38,7 @@ test("--resume --cancel cancels the run's batches, keeps what they finished, and
 	// Stages long enough that the batch is still running when the cancel comes, however loaded.
 	const server = await mockServer({ batchStageMs: 1500 });
 	const dir = withFiles({ 'in.txt': prompts(4) });
-	const args = [
-		'--base-url',
-		server.url,
-		'--batch',
-		...fast,
-		'-q',
-		'-f',
-		'jsonl',
-		'-o',
-		'out.jsonl',
-		'in.txt',
-	];
+	const args = quietRun(server.url);
 	assert.equal((await runCli([...args, '--no-wait'], { cwd: dir })).code, 75);
 	const cancelled = await runCli([...args, '--resume', '--cancel'], { cwd: dir });
 	assert.equal(cancelled.code, 1, cancelled.stderr);
@@ -162,18 +165,7 @@ test('SIGKILL at every step of a batch (upload, create, after create, download):
 	for (const [moment, { delays, ready }] of Object.entries(moments)) {
 		const server = await mockServer({ batchStageMs: 100, batchDelays: delays });
 		const dir = withFiles({ 'in.txt': prompts(5) });
-		const args = [
-			'--base-url',
-			server.url,
-			'--batch',
-			...fast,
-			'-q',
-			'-f',
-			'jsonl',
-			'-o',
-			'out.jsonl',
-			'in.txt',
-		];
+		const args = quietRun(server.url);
 		const journal = join(dir, 'out.jsonl.journal');
 		const killed = await runCli(args, {
 			cwd: dir,

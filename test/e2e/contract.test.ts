@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { jsonLines, ROOT, runCli, withFiles } from '../helpers/cli.ts';
+import { freePort } from '../helpers/server.ts';
 
 // The official OpenAI spec sits beside the repository in the workplace, not in a user's clone.
 const SPEC = join(ROOT, '..', 'shared', 'openai-openapi', 'openapi.yaml');
@@ -18,15 +18,6 @@ const skip = !existsSync(SPEC)
 let steady: ChildProcess | undefined;
 let baseUrl = '';
 
-/** steady prints port 0 when given 0, so we pick a free port ourselves. */
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
-
 async function answers(port: number): Promise<boolean> {
 	try {
 		await fetch(`http://127.0.0.1:${port}/models`);
@@ -38,6 +29,7 @@ async function answers(port: number): Promise<boolean> {
 
 before(async () => {
 	if (skip) return;
+	// steady prints port 0 when given 0, so we pick a free port ourselves.
 	const port = await freePort();
 	steady = spawn(
 		STEADY,

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { jsonLines, prompts, runCli } from '../helpers/cli.ts';
-import { mockServer } from '../helpers/server.ts';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise((resolve) => server.close(resolve));
-	return port;
-}
+import { freePort, mockServer } from '../helpers/server.ts';
 
 test('every request failing alike stops the run early with exit 3 and names the cause', {
 	timeout: 60_000,
@@ -33,7 +23,7 @@ test('every request failing alike stops the run early with exit 3 and names the 
 	assert.equal(model.code, 3);
 	assert.match(model.stderr, /404 invalid_request_error \[model_not_found\].*\(check -m/);
 
-	const port = await closedPort();
+	const port = await freePort();
 	const refused = await runCli(['--base-url', `http://127.0.0.1:${port}/v1`], {
 		input: prompts(2000),
 	});

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { after } from 'node:test';
 import { type MockServer, type MockServerOptions, startMockServer } from '../../src/mock/server.ts';
 
@@ -6,4 +7,13 @@ export async function mockServer(options: MockServerOptions = {}): Promise<MockS
 	const server = await startMockServer(options);
 	after(() => server.close());
 	return server;
+}
+
+/** A loopback port that was free a moment ago: for a server that can't take 0, or none at all. */
+export async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as { port: number };
+	await new Promise((resolve) => server.close(resolve));
+	return port;
 }
