@@ -110,6 +110,7 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 				checked: true,
 				journal,
 				cache: w.cache,
+				resendFailed: w.options.resumeFailed,
 				baseURL: w.server,
 			});
 			if (previous) w.reporter.log(`promptbatch: continuing the batches recorded in ${path}`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import {
 	type Connection,
@@ -104,7 +105,8 @@ async function execute(
 			"it cancels a run's batches: give the command that started them, with --resume --cancel",
 		);
 	}
-	if (resume && options.output === undefined) {
+	// A batch run to stdout resumes from its state file; any other run from -o FILE's journal.
+	if (resume && options.output === undefined && !options.batch) {
 		throw new UsageError(
 			`${options.resumeFailed ? '--resume-failed' : '--resume'} needs -o FILE`,
 			'a run resumes from the journal it keeps beside its output file',
@@ -249,13 +251,24 @@ async function execute(
  * a rerun would submit, and pay for, them again. Refuse, and say how to collect them.
  */
 function refuseForgettingBatches(output: string): void {
-	const old = readJournal(journalPath(output));
+	const path = journalPath(output);
+	// Most journals hold no batch at all: don't parse a large one to learn that.
+	if (!readTextIfAny(path).includes('{"b":{"id"')) return;
+	const old = readJournal(path);
 	const pending = old ? pendingBatches(old.batches) : [];
 	if (pending.length === 0) return;
 	throw new UsageError(
 		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
 		'add --resume to collect them, or --resume --cancel to cancel them; starting over would submit, and pay for, them again',
 	);
+}
+
+function readTextIfAny(path: string): string {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch {
+		return '';
+	}
 }
 
 const NO_PROMPTS = 'no prompts in the input (blank lines are skipped)';

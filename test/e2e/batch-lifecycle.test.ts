@@ -243,3 +243,19 @@ test('a server without the Batch API is exit 2 in one line', async () => {
 	assert.equal(result.code, 2, result.stderr);
 	assert.match(result.stderr, /^promptbatch: the server has no Batch API/m);
 });
+
+test('a batch run to stdout takes --resume --cancel too: its state file is its journal', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer({ batchStageMs: 1500 });
+	const options = { input: prompts(4), env: { XDG_STATE_HOME: tempDir() } };
+	const args = ['--base-url', server.url, '--batch', ...fast, '-q'];
+	assert.equal((await runCli([...args, '--no-wait'], options)).code, 75);
+	const cancelled = await runCli([...args, '--resume', '--cancel'], options);
+	assert.equal(cancelled.code, 1, cancelled.stderr);
+	assert.deepEqual(cancelled.stdout.trim().split('\n').slice(2), [
+		'[3] ERROR: the batch ended cancelled before this request ran',
+		'[4] ERROR: the batch ended cancelled before this request ran',
+	]);
+	assert.equal(server.batches.length, 1);
+});
