@@ -1,5 +1,8 @@
 import type { Api, InputFormat, OutputFormat } from './types.ts';
 
+/** Where requests go without --base-url or $OPENAI_BASE_URL. */
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
 /**
  * Every default, written once: `--help` shows these and the run applies them. Durations are in
  * milliseconds.
@@ -51,6 +54,11 @@ export interface RequestOptions {
 	readonly json?: boolean | undefined;
 	/** Extra body fields, merged last, so they override everything above. */
 	readonly params?: Readonly<Record<string, unknown>> | undefined;
+	/**
+	 * The server the requests go to: it decides the field `maxTokens` is sent as.
+	 * @default $OPENAI_BASE_URL, else OPENAI_BASE_URL
+	 */
+	readonly baseUrl?: string | undefined;
 }
 
 /** Everything a run can be told; the README's Usage section says the same for each flag. */
@@ -92,8 +100,6 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly halt?: HaltPolicy | undefined;
 	/** After an interrupt, how long requests in flight may take. @default DEFAULTS.graceMs */
 	readonly graceMs?: number;
-	/** An OpenAI-compatible server. @default $OPENAI_BASE_URL, else OpenAI */
-	readonly baseUrl?: string | undefined;
 	/** No progress and no summary on stderr. */
 	readonly quiet?: boolean;
 	/** A stderr line for every retry and its reason. */

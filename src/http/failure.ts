@@ -105,8 +105,14 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 function serverWait(headers: HeaderReader, status: number | null, now: number): number | undefined {
 	const after = retryAfterMs(headers, now);
 	if (after !== undefined || status !== 429) return after;
-	const limits = readRateLimits(headers);
-	const resets = [limits.resetRequestsMs, limits.resetTokensMs].filter((ms) => ms !== undefined);
+	const limits = readRateLimits(headers, now);
+	const dimensions = [
+		{ remaining: limits.remainingRequests, resetMs: limits.resetRequestsMs },
+		{ remaining: limits.remainingTokens, resetMs: limits.resetTokensMs },
+	].filter((dimension) => dimension.resetMs !== undefined);
+	// Wait for the limit that ran out, not for a longer one with room left (Groq's daily requests).
+	const spent = dimensions.filter((dimension) => dimension.remaining === 0);
+	const resets = (spent.length > 0 ? spent : dimensions).map((dimension) => dimension.resetMs ?? 0);
 	return resets.length > 0 ? Math.max(...resets) : undefined;
 }
 

@@ -7,7 +7,17 @@ export interface RateLimits {
 	readonly windowMs?: number;
 }
 
-export function chatBody(body: Record<string, unknown>, prompt: string, tokens: number) {
+/**
+ * The answer echoes the prompt; a cap of N tokens keeps its first 4N characters, as a model
+ * cut off by its length limit would.
+ */
+export function chatBody(
+	body: Record<string, unknown>,
+	prompt: string,
+	tokens: number,
+	cap?: number,
+) {
+	const cut = cap !== undefined && tokens > cap;
 	return {
 		id: `chatcmpl-mock${Math.floor(Math.random() * 1e9)}`,
 		object: 'chat.completion',
@@ -16,12 +26,20 @@ export function chatBody(body: Record<string, unknown>, prompt: string, tokens: 
 		choices: [
 			{
 				index: 0,
-				message: { role: 'assistant', content: prompt, refusal: null },
+				message: {
+					role: 'assistant',
+					content: cut ? prompt.slice(0, 4 * cap) : prompt,
+					refusal: null,
+				},
 				logprobs: null,
-				finish_reason: 'stop',
+				finish_reason: cut ? 'length' : 'stop',
 			},
 		],
-		usage: { prompt_tokens: tokens, completion_tokens: tokens, total_tokens: 2 * tokens },
+		usage: {
+			prompt_tokens: tokens,
+			completion_tokens: cut ? cap : tokens,
+			total_tokens: tokens + (cut ? cap : tokens),
+		},
 	};
 }
 

@@ -55,6 +55,13 @@ export interface MockServerOptions {
 	 * does (`unless-told`), or whatever it says (`always`).
 	 */
 	readonly streams?: 'unless-told' | 'always';
+	/**
+	 * `local` answers as Ollama, llama.cpp and transformers serve do: it bounds the answer by
+	 * `max_tokens` alone (ignoring `max_completion_tokens`), streams unless told not to, writes
+	 * errors as `{"detail": ...}`, sends no rate-limit headers and wants no key. Options given
+	 * alongside it win. @default 'openai'
+	 */
+	readonly profile?: 'openai' | 'local';
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
 	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
@@ -95,7 +102,12 @@ export interface MockServer {
  * or without /v1) by echoing the prompt, with scripted or random faults. `--mock` runs it
  * in-process; the tests and benchmarks drive the real CLI against it.
  */
-export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+export async function startMockServer(given: MockServerOptions = {}): Promise<MockServer> {
+	const options: MockServerOptions =
+		given.profile === 'local'
+			? { streams: 'unless-told', errorShape: 'detail', ...given, rateLimits: undefined }
+			: given;
+	const capField = options.profile === 'local' ? 'max_tokens' : 'max_completion_tokens';
 	const random = seededRandom(options.seed ?? 1);
 	const [minLatency, maxLatency] = options.latencyMs ?? [0, 0];
 	const retryAfter = String(options.retryAfterMs ?? 20);
@@ -184,7 +196,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 				const answer =
 					path === '/responses'
 						? responsesBody(body, prompt, tokens)
-						: chatBody(body, prompt, tokens);
+						: chatBody(body, prompt, tokens, outputCap(body[capField] ?? body.max_tokens));
 				// transformers serve streams unless the body says "stream": false.
 				if (options.streams === 'always' || (options.streams && body.stream !== false)) {
 					res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -308,6 +320,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 				server.close(() => resolve());
 			}),
 	};
+}
+
+/** A positive integer bound on the answer's tokens, or none. */
+function outputCap(value: unknown): number | undefined {
+	return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

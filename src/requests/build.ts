@@ -1,7 +1,7 @@
 import { InputError, UsageError } from '../core/errors.ts';
-import type { RequestOptions } from '../core/options.ts';
+import { OPENAI_BASE_URL, type RequestOptions } from '../core/options.ts';
 import type { ApiRequest, ChatMessage, PromptRecord } from '../core/types.ts';
-import { API_PATHS, BATCH_URLS } from './endpoints.ts';
+import { API_PATHS, BATCH_URLS, outputCapFields } from './endpoints.ts';
 import { compileTemplate, renderTemplate, type Template } from './template.ts';
 import { estimateTokens } from './tokens.ts';
 
@@ -106,7 +106,9 @@ function shapeBody(
 			messages.unshift({ role: 'system', content: options.system });
 		}
 		body.messages = messages;
-		if (options.maxTokens !== undefined) body.max_completion_tokens = options.maxTokens;
+		if (options.maxTokens !== undefined)
+			for (const field of outputCapFields(options.baseUrl ?? OPENAI_BASE_URL))
+				body[field] = options.maxTokens;
 		if (options.json) body.response_format = { type: 'json_object' };
 	} else {
 		body.input = input;

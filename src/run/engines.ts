@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
-import { DEFAULTS, type RunOptions } from '../core/options.ts';
+import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
 import type { BatchEnd } from '../engines/batch/dispatch.ts';
 import type { ShardLimits } from '../engines/batch/lines.ts';
@@ -39,9 +39,6 @@ export interface Wiring {
 	readonly server: string;
 	readonly cache: ResponseCache | undefined;
 }
-
-/** Where requests go when no base URL is given. */
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /** The realtime engine: every prompt its own request, paced and retried. */
 export async function runRealtime(w: Wiring): Promise<RunEnd> {

@@ -9,7 +9,7 @@ import {
 	resolveConnection,
 } from '../core/config.ts';
 import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
-import { DEFAULTS, type RunOptions } from '../core/options.ts';
+import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import { readRecords, STDIN } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
@@ -21,14 +21,7 @@ import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { Reporter } from '../terminal/progress.ts';
 import { dryRun } from './dry-run.ts';
-import {
-	batchLimits,
-	OPENAI_BASE_URL,
-	type RunEnd,
-	runBatches,
-	runRealtime,
-	type Wiring,
-} from './engines.ts';
+import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
 import { preflight, refuseNonFileOutput, refuseOverwritingInput } from './preflight.ts';
 import { RunStats } from './stats.ts';
 
@@ -117,13 +110,17 @@ async function execute(
 		refuseNonFileOutput(options.output);
 		refuseOverwritingInput(options.output, files, (io.stdin as { fd?: number }).fd);
 	}
+	const connection =
+		options.mock || options.dryRun ? undefined : resolveConnection(io.env, options.baseUrl);
 	const build = requestBuilder({
 		...options,
 		api: options.api ?? DEFAULTS.api,
 		model: options.model ?? defaultModel(io.env),
+		// --mock stands in for OpenAI; a dry run shows what the server it names would get.
+		baseUrl: options.mock
+			? OPENAI_BASE_URL
+			: (connection?.baseURL ?? options.baseUrl ?? (io.env.OPENAI_BASE_URL || OPENAI_BASE_URL)),
 	});
-	const connection =
-		options.mock || options.dryRun ? undefined : resolveConnection(io.env, options.baseUrl);
 	const redact = redactor([connection?.apiKey, io.env.OPENAI_API_KEY]);
 	const reporter = new Reporter({
 		stream: io.stderr,

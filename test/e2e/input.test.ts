@@ -112,6 +112,8 @@ test('template fields and the system prompt reach the server as written (Chat Co
 			{ role: 'user', content: 'Classify (2): I love it' },
 		],
 		max_completion_tokens: 5,
+		// A server that isn't OpenAI's may read only max_tokens.
+		max_tokens: 5,
 		response_format: { type: 'json_object' },
 		temperature: 0.2,
 		stream: false,

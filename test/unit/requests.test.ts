@@ -62,6 +62,24 @@ test('request shaping, Chat Completions: system first, template, max tokens as m
 	});
 });
 
+test('--max-tokens goes as max_completion_tokens to OpenAI and Azure, and also as max_tokens elsewhere', () => {
+	const table: [string, string[]][] = [
+		['https://api.openai.com/v1', ['max_completion_tokens']],
+		['https://my-resource.openai.azure.com/openai/v1', ['max_completion_tokens']],
+		['https://my-project.services.ai.azure.com/openai/v1', ['max_completion_tokens']],
+		['http://localhost:11434/v1', ['max_completion_tokens', 'max_tokens']],
+		['http://127.0.0.1:8000/v1', ['max_completion_tokens', 'max_tokens']],
+		['https://openrouter.ai/api/v1', ['max_completion_tokens', 'max_tokens']],
+		['https://api.openai.com.example.net/v1', ['max_completion_tokens', 'max_tokens']],
+	];
+	for (const [baseUrl, fields] of table) {
+		const body = requestBuilder({ ...base, baseUrl, maxTokens: 8 })(prompt('hi')).body;
+		const sent = Object.keys(body).filter((key) => key.startsWith('max_'));
+		assert.deepEqual(sent, fields, baseUrl);
+		for (const field of fields) assert.equal(body[field], 8, `${baseUrl} ${field}`);
+	}
+});
+
 test('request shaping, Responses API: instructions, input, max_output_tokens, text.format', () => {
 	const request = requestBuilder({
 		...base,
