@@ -2,8 +2,19 @@ import { CommanderError } from 'commander';
 import { withDotenv } from '../core/config.ts';
 import { ExitCode, errorLine } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
+import { shellQuote } from '../core/text.ts';
 import type { RunSummary } from '../run/run.ts';
-import { buildProgram, parseArgs } from './program.ts';
+import { parseArgs } from './program.ts';
+
+/** What a bare `promptbatch` on a terminal says, instead of waiting for typed prompts. */
+const NO_INPUT = `Usage: promptbatch [options] [files...]
+
+promptbatch: no input: pipe prompts in, or name files of prompts:
+  cat prompts.txt | promptbatch
+  promptbatch prompts.txt
+  promptbatch --mock prompts.txt    (no key needed: a built-in server echoes them)
+Run promptbatch --help for every option.
+`;
 
 /** The CLI: flags in, exit code out (as process.exitCode). The library does the rest. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -40,7 +51,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 	stderr.on('error', () => {});
 	let options: RunOptions;
 	try {
-		options = parseArgs(argv, write);
+		const parsed = parseArgs(argv, write);
+		options = parsed.options;
+		for (const warning of parsed.warnings) stderr.write(`promptbatch: warning: ${warning}\n`);
 	} catch (error) {
 		if (!(error instanceof CommanderError)) throw error;
 		const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
@@ -48,8 +61,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		return;
 	}
 	if (options.files?.length === 0 && stdin.isTTY) {
-		stderr.write(buildProgram(write).helpInformation());
-		stderr.write('\npromptbatch: no input: give prompt files, or pipe prompts into stdin\n');
+		stderr.write(NO_INPUT);
 		process.exitCode = ExitCode.usage;
 		return;
 	}
@@ -116,8 +128,4 @@ export function resumeHint(argv: readonly string[], options: RunOptions): string
 	const resuming = argv.includes('--resume') || argv.includes('--resume-failed');
 	const args = resuming ? argv : [...argv, '--resume'];
 	return `promptbatch: to finish the run: ${['promptbatch', ...args].map(shellQuote).join(' ')}`;
-}
-
-function shellQuote(arg: string): string {
-	return /^[\w./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { VERSION as SDK_VERSION } from 'openai/version';
 import { DEFAULTS, type RunOptions } from '../core/options.ts';
+import { commanderErrorLine, ignoredOptions, singleDashLong } from './mistakes.ts';
 import {
 	collectParam,
 	duration,
@@ -8,6 +10,7 @@ import {
 	integerIn,
 	numberAbove,
 	numberIn,
+	systemPrompt,
 	textOrFile,
 } from './values.ts';
 
@@ -38,9 +41,17 @@ export interface ProgramOutput {
 	readonly err: (text: string) => void;
 }
 
+/** What the command line asks for, and the options in it that do nothing. */
+export interface ParsedArgs {
+	readonly options: RunOptions;
+	readonly warnings: readonly string[];
+}
+
 /** Parses argv (without node and script) into run options. Throws CommanderError on bad usage. */
-export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOptions {
+export function parseArgs(argv: readonly string[], write: ProgramOutput): ParsedArgs {
 	const program = buildProgram(write);
+	const misspelt = singleDashLong(argv, program);
+	if (misspelt) program.error(misspelt, { code: 'promptbatch.singleDash', exitCode: 2 });
 	program.parse(argv, { from: 'user' });
 	const o = program.opts();
 	if (o.batch) {
@@ -52,6 +63,11 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): RunOpt
 			);
 		}
 	}
+	return { options: runOptions(program), warnings: ignoredOptions(program) };
+}
+
+function runOptions(program: Command): RunOptions {
+	const o = program.opts();
 	return {
 		files: program.args,
 		inputFormat: o.inputFormat,
@@ -99,14 +115,18 @@ export function buildProgram(write: ProgramOutput): Command {
 			'Run many prompts through the OpenAI API (or any OpenAI-compatible server) and print numbered results in input order.\nFiles are read in order; - or no file means stdin.',
 		)
 		.argument('[files...]')
-		.version(version(), '-V, --version')
+		.version(
+			version(),
+			'-V, --version',
+			'print the version, with the Node.js and openai SDK versions',
+		)
 		.helpOption('-h, --help', 'show this help')
 		.exitOverride()
 		.configureOutput({
 			writeOut: write.out,
 			writeErr: write.err,
 			outputError: (text, out) =>
-				out(`promptbatch: ${text.replace(/^error: /, '').trim()} (see promptbatch --help)\n`),
+				out(`promptbatch: ${commanderErrorLine(text)} (see promptbatch --help)\n`),
 		})
 		.addHelpText('after', HELP_FOOTER);
 	const options = [
@@ -126,7 +146,7 @@ export function buildProgram(write: ProgramOutput): Command {
 			new Option(
 				'-s, --system <text>',
 				'system prompt, or @FILE to read it from FILE (instructions on the Responses API)',
-			).argParser(textOrFile),
+			).argParser(systemPrompt),
 			new Option(
 				'-t, --template <text>',
 				'prompt template, or @FILE: {{input}} is the prompt, {{name}} a field of a JSONL, JSON or CSV record',
@@ -254,9 +274,12 @@ Exit codes:
 Examples:
   cat prompts.txt | promptbatch -m gpt-4o-mini > answers.txt
   promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl
-  promptbatch -f jsonl -o out.jsonl --resume rows.jsonl    # finish a killed run
+  # killed? the same command with --resume sends only the rest:
+  promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl --resume
   promptbatch --mock prompts.txt`;
 
+/** Ours, and what a bug report needs beside it: the Node.js and openai SDK versions. */
 function version(): string {
-	return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+	const ours = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+	return `promptbatch ${ours.version} (node ${process.version}, openai ${SDK_VERSION})`;
 }

@@ -34,6 +34,16 @@ export function textOrFile(value: string): string {
 	}
 }
 
+/** `-s`: as `textOrFile`, but never empty, which would send an empty system message. */
+export function systemPrompt(value: string): string {
+	const text = textOrFile(value);
+	if (text.trim() === '')
+		throw new InvalidArgumentError(
+			`${value.startsWith('@') ? `${value.slice(1)} is empty` : 'the system prompt is empty'}: leave -s out to send none`,
+		);
+	return text;
+}
+
 /** A whole number from `min` to `max`. */
 export function integerIn(min: number, max: number) {
 	return (value: string): number => {

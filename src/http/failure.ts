@@ -137,9 +137,10 @@ export function fatalError(error: ErrorInfo, redact: (text: string) => string): 
 			`permission denied: ${message}`,
 			'check the key, project and model access',
 		);
+	// The server's message already says to check the plan and billing.
 	return new FatalRunError(
 		`quota or billing exhausted: ${message}`,
-		'check your plan and billing details',
+		'once the account has credit, run the same command again (with --resume after -o FILE)',
 	);
 }
 

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { InputError, UsageError } from '../core/errors.ts';
+import { shellQuote } from '../core/text.ts';
 import type { InputFormat, PromptRecord, RecordId } from '../core/types.ts';
 import { jsonArrayRecords } from './json-array.ts';
 import { parseRecord } from './records.ts';
@@ -157,5 +158,11 @@ function unreadable(path: string, error: unknown): UsageError {
 			: code === 'EISDIR'
 				? 'it is a directory'
 				: (error as Error).message;
+	// `promptbatch "What is 2+2?"`: a prompt given where a file goes.
+	if (code === 'ENOENT' && /\s/.test(path.trim()))
+		return new UsageError(
+			`cannot read ${path}: no such file (arguments are files of prompts)`,
+			`to send one prompt, pipe it in: echo ${shellQuote(path)} | promptbatch`,
+		);
 	return new UsageError(`cannot read ${path}: ${why}`, 'check the path; use - for standard input');
 }

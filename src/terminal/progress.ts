@@ -99,13 +99,17 @@ export class Reporter {
 		// ora redraws forever on a terminal that reports 0 columns: plain lines there too.
 		if (stream.isTTY && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb') {
 			const { default: ora } = await import('ora');
-			this.#spinner = ora({
+			const spinner = ora({
 				stream,
 				text: text(),
-				color: this.#color.level > 0 ? 'cyan' : false,
+				color: false,
 				discardStdin: false,
 				isEnabled: true,
-			}).start();
+			});
+			// ora would colour its frames by stdout's terminal: ours follow the stream drawn on.
+			const { interval, frames } = spinner.spinner as { interval: number; frames: string[] };
+			spinner.spinner = { interval, frames: frames.map((frame) => this.#color.cyan(frame)) };
+			this.#spinner = spinner.start();
 			this.#timer = setInterval(() => {
 				if (this.#spinner) this.#spinner.text = text();
 			}, 200);

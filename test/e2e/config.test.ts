@@ -108,5 +108,5 @@ test('--help and --version print to stdout and exit 0', async () => {
 	assert.match(help.stdout, /^Usage: promptbatch \[options\] \[files\.\.\.\]/);
 	const version = await runCli(['--version']);
 	assert.equal(version.code, 0);
-	assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+	assert.match(version.stdout, /^promptbatch \d+\.\d+\.\d+ /);
 });

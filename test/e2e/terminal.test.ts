@@ -31,13 +31,33 @@ function plain(text: string): string {
 
 const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
 
-test('with a terminal on stdin and no files, print help and exit 2 instead of waiting', {
+test('with a terminal on stdin and no files, a short usage that says how to give prompts, and exit 2', {
 	skip,
 }, () => {
 	const { code, output } = inTerminal(cli);
 	assert.equal(code, 2);
-	assert.match(output, /Usage: promptbatch/);
-	assert.match(output, /promptbatch: no input: give prompt files, or pipe prompts into stdin/);
+	const lines = output.trimEnd().split(/\r?\n/);
+	assert.equal(lines[0], 'Usage: promptbatch [options] [files...]');
+	assert.ok(lines.length <= 8, `${lines.length} lines:\n${output}`);
+	assert.match(output, /no input: pipe prompts in, or name files of prompts/);
+	assert.match(output, /cat prompts\.txt \| promptbatch/);
+	assert.match(lines.at(-1) ?? '', /promptbatch --help/);
+});
+
+test("the spinner's colour follows stderr's terminal, whatever stdout is", { skip }, () => {
+	const { code, output } = inTerminal(`stty cols 100; ${cli} --mock p.txt > out.txt`);
+	assert.equal(code, 0, output);
+	assert.match(output, /\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, 'a cyan spinner frame');
+});
+
+test('FORCE_COLOR with NO_COLOR: colour, and no warning from Node', { skip }, () => {
+	const { code, output } = inTerminal(`stty cols 100; ${cli} --mock p.txt`, {
+		FORCE_COLOR: '1',
+		NO_COLOR: '1',
+	});
+	assert.equal(code, 0, output);
+	assert.doesNotMatch(output, /Warning|NO_COLOR/);
+	assert.match(output, /\u001b\[3\dm/, 'colour');
 });
 
 test('on a terminal: a coloured spinner on stderr, the results still plain', { skip }, () => {

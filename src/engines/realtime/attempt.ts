@@ -111,7 +111,7 @@ export async function attempt(
 		const delay = backoffDelay(attempts, failure.waitMs, ctx.backoff);
 		if (failure.rateLimited) limiter.pauseUntil(performance.now() + delay);
 		ctx.verbose(
-			`[${index}] attempt ${attempts} of ${ctx.retries + 1} failed: ${redact(describeFailure(failure.error))}; retrying in ${(delay / 1000).toFixed(2)}s`,
+			`[${index}] attempt ${attempts} of ${ctx.retries + 1} failed: ${redact(describeFailure(failure.error)).replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(2)}s`,
 		);
 		await sleep(delay, undefined, { signal: stop.stopSending }).catch(() => {});
 	}

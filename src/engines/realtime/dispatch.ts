@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import { FatalRunError, HaltError, PromptbatchError } from '../../core/errors.ts';
 import type { HaltPolicy } from '../../core/options.ts';
+import { plural } from '../../core/text.ts';
 import type {
 	Answer,
 	ApiRequest,
@@ -128,7 +129,7 @@ export async function dispatch(
 				if (result.error) failed++;
 				if (shouldHalt(options.halt, failed, finished)) {
 					const error = new HaltError(
-						`halted after ${failed} failed prompts (--halt ${options.halt?.text})`,
+						`halted after ${plural(failed, 'failed prompt')} (--halt ${options.halt?.text})`,
 						'see the failed records for why',
 					);
 					stop.stop({ kind: 'halted', error }, options.halt?.when === 'now');

@@ -63,11 +63,9 @@ export class Stop {
 	/** What the record of a prompt cut short in flight says. */
 	reason(): string {
 		const end = this.#end;
-		const why =
-			end.kind === 'complete' || end.kind === 'interrupted'
-				? 'run interrupted'
-				: `run stopped: ${end.error.message}`;
-		return `${why} while this prompt was in flight`;
+		return end.kind === 'complete' || end.kind === 'interrupted'
+			? 'in flight when the run was interrupted'
+			: `in flight when the run stopped: ${end.error.message}`;
 	}
 
 	/** Stops listening and drops the grace timer; call once dispatch is over. */

@@ -1,0 +1,11 @@
+/** Small pieces of wording used in messages across the layers. */
+
+/** `1 prompt`, `2 prompts`. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+	return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** An argument as a POSIX shell reads it back: bare when safe, else single-quoted. */
+export function shellQuote(arg: string): string {
+	return /^[\w./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
