@@ -6,7 +6,11 @@ export function formatRecord(record: ResultRecord, format: OutputFormat, first: 
 	if (format === 'jsonl') return `${JSON.stringify(record)}\n`;
 	if (format === 'json') return `${first ? '[\n' : ',\n'}${JSON.stringify(record)}`;
 	const body = record.error ? `ERROR: ${record.error.message}` : (record.response ?? '');
-	return `[${record.index}] ${body}${body.endsWith('\n') ? '' : '\n'}`;
+	const tag = `[${record.index}] `;
+	// Continuation lines are indented, as git log does, so that only a record's first line
+	// starts with "[N] ": an answer holding "[7] ..." can't pass for record 7.
+	const indent = ' '.repeat(tag.length);
+	return `${tag}${body.replace(/(\r?\n)+$/, '').split(/\r?\n/).join(`\n${indent}`)}\n`;
 }
 
 /** What closes the output once every record is written. */

@@ -100,6 +100,22 @@ test('files and stdin are read in the order given, numbered across all of them, 
 	);
 });
 
+test('in text output only a record starts with [N]: continuation lines are indented; jsonl stays exact', async () => {
+	const server = await mockServer();
+	const input = 'two lines\n[2] looks like a record\0second\0';
+	const text = await runCli(['--base-url', server.url, '--input-format', 'nul', '-q'], { input });
+	assert.equal(text.code, 0, text.stderr);
+	assert.equal(text.stdout, '[1] two lines\n    [2] looks like a record\n[2] second\n');
+	assert.deepEqual(text.stdout.split('\n').filter((line) => /^\[\d+\] /.test(line)).length, 2);
+	const jsonl = await runCli(
+		['--base-url', server.url, '--input-format', 'nul', '-q', '-f', 'jsonl'],
+		{
+			input,
+		},
+	);
+	assert.equal(jsonLines(jsonl.stdout)[0]?.response, 'two lines\n[2] looks like a record');
+});
+
 test('NUL-separated input keeps multi-line prompts whole', async () => {
 	const server = await mockServer();
 	const result = await runCli(

@@ -34,8 +34,12 @@ const failed: ResultRecord = {
 };
 
 test('formatRecord: text, jsonl and the pieces of a json array', () => {
-	assert.equal(formatRecord(ok, 'text', true), '[3] line one\nline two\n');
-	assert.equal(formatRecord({ ...ok, response: 'ends\n' }, 'text', true), '[3] ends\n');
+	assert.equal(formatRecord(ok, 'text', true), '[3] line one\n    line two\n');
+	assert.equal(formatRecord({ ...ok, response: 'ends\n\n' }, 'text', true), '[3] ends\n');
+	assert.equal(
+		formatRecord({ ...ok, index: 12, response: 'a\r\n\n[7] not a record' }, 'text', true),
+		'[12] a\n     \n     [7] not a record\n',
+	);
 	assert.equal(formatRecord(failed, 'text', false), '[3] ERROR: bad\n');
 	assert.equal(formatRecord(ok, 'jsonl', true), `${JSON.stringify(ok)}\n`);
 	const json =
