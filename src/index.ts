@@ -18,4 +18,5 @@ export {
 } from './core/errors.ts';
 export { DEFAULTS, type HaltPolicy, type RunOptions } from './core/options.ts';
 export type { ChatMessage, ErrorInfo, ResultRecord, Usage } from './core/types.ts';
-export { type RunIO, type RunSummary, run } from './run/run.ts';
+export { type RunIO, run } from './run/run.ts';
+export type { RunSummary } from './run/summary.ts';

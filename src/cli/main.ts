@@ -3,18 +3,9 @@ import { withDotenv } from '../core/config.ts';
 import { ExitCode, errorLine } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
 import { shellQuote } from '../core/text.ts';
-import type { RunSummary } from '../run/run.ts';
+import type { RunSummary } from '../run/summary.ts';
+import { NO_INPUT } from './help.ts';
 import { parseArgs } from './program.ts';
-
-/** What a bare `promptbatch` on a terminal says, instead of waiting for typed prompts. */
-const NO_INPUT = `Usage: promptbatch [options] [files...]
-
-promptbatch: no input: pipe prompts in, or name files of prompts:
-  cat prompts.txt | promptbatch
-  promptbatch prompts.txt
-  promptbatch --mock prompts.txt    (no key needed: a built-in server echoes them)
-Run promptbatch --help for every option.
-`;
 
 /** The CLI: flags in, exit code out (as process.exitCode). The library does the rest. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {

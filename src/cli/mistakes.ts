@@ -75,7 +75,14 @@ const IGNORED: readonly {
 	readonly why: string;
 }[] = [
 	{ flags: [['cacheTtl', '--cache-ttl']], when: (o) => !o.cache, why: 'without --cache' },
-	{ flags: [['verbose', '--verbose']], when: (o) => o.quiet === true, why: 'with -q' },
+	{
+		flags: [
+			['verbose', '--verbose'],
+			['progressInterval', '--progress-interval'],
+		],
+		when: (o) => o.quiet === true,
+		why: 'with -q',
+	},
 	{ flags: [['baseUrl', '--base-url']], when: (o) => o.mock === true, why: 'with --mock' },
 	{
 		flags: [

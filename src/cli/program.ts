@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { VERSION as SDK_VERSION } from 'openai/version';
 import { DEFAULTS, type RunOptions } from '../core/options.ts';
+import { HELP_FOOTER, version } from './help.ts';
 import { commanderErrorLine, ignoredOptions, singleDashLong } from './mistakes.ts';
 import {
 	collectParam,
@@ -94,6 +93,8 @@ function runOptions(program: Command): RunOptions {
 		baseUrl: o.baseUrl,
 		quiet: o.quiet,
 		verbose: o.verbose,
+		progressIntervalMs: o.progressInterval * 1000,
+		summaryJson: o.summaryJson,
 		dryRun: o.dryRun,
 		mock: o.mock,
 		batch: o.batch,
@@ -201,6 +202,16 @@ export function buildProgram(write: ProgramOutput): Command {
 			),
 			new Option('-q, --quiet', 'no progress and no summary on stderr'),
 			new Option('--verbose', 'log every retry and its reason on stderr'),
+			new Option(
+				'--progress-interval <seconds>',
+				'between progress lines when stderr is not a terminal',
+			)
+				.argParser(numberAbove(0, LIMITS.timeoutSeconds))
+				.default(DEFAULTS.progressIntervalMs / 1000),
+			new Option(
+				'--summary-json <file>',
+				'when the run ends, write its counts, tokens, timings and how it ended to FILE as one JSON object',
+			),
 			new Option('--dry-run', 'print the request bodies as JSONL and send nothing'),
 			new Option(
 				'--mock',
@@ -250,36 +261,4 @@ export function buildProgram(write: ProgramOutput): Command {
 	];
 	for (const option of options) program.addOption(option);
 	return program;
-}
-
-const HELP_FOOTER = `
-Environment:
-  OPENAI_API_KEY       the API key (also read from .env; never a flag; a server
-                       on localhost needs none)
-  OPENAI_BASE_URL      default for --base-url
-  OPENAI_ORG_ID, OPENAI_PROJECT_ID   sent as the organization and project
-  PROMPTBATCH_MODEL    default for --model
-
-Exit codes:
-  0    every prompt succeeded
-  1    one or more prompts failed (their records say why), or --halt stopped the run
-  2    usage, input or configuration error (nothing was sent)
-  3    run aborted: key rejected, quota or billing exhausted, the first requests
-       all failing alike, a batch failing validation, output unwritable
-  75   --no-wait: batches are still running; run the printed command later
-  129  the terminal closed (SIGHUP)
-  130  interrupted (143 for SIGTERM)
-  141  stdout was closed before every result was written (e.g. by | head)
-
-Examples:
-  cat prompts.txt | promptbatch -m gpt-4o-mini > answers.txt
-  promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl
-  # killed? the same command with --resume sends only the rest:
-  promptbatch -t 'Classify: {{text}}' -f jsonl -o out.jsonl rows.jsonl --resume
-  promptbatch --mock prompts.txt`;
-
-/** Ours, and what a bug report needs beside it: the Node.js and openai SDK versions. */
-function version(): string {
-	const ours = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-	return `promptbatch ${ours.version} (node ${process.version}, openai ${SDK_VERSION})`;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { ConfigError } from './errors.ts';
-import { DEFAULTS } from './options.ts';
+import { DEFAULTS, OPENAI_BASE_URL } from './options.ts';
 
 export interface Environment {
 	readonly [name: string]: string | undefined;
@@ -35,6 +35,11 @@ export interface Connection {
 	readonly baseURL: string | undefined;
 	readonly organization: string | undefined;
 	readonly project: string | undefined;
+}
+
+/** Where requests go: `--base-url`, else $OPENAI_BASE_URL, else OpenAI. */
+export function targetBaseURL(baseUrl: string | undefined, env: Environment): string {
+	return baseUrl ?? (env.OPENAI_BASE_URL || OPENAI_BASE_URL);
 }
 
 /**

@@ -15,6 +15,8 @@ export const DEFAULTS = {
 	timeoutMs: 600_000,
 	format: 'text',
 	graceMs: 5000,
+	/** Between progress lines when stderr is not a terminal. */
+	progressIntervalMs: 10_000,
 	/** Results held for an earlier, slower one: at least this many, else 4 × concurrency. */
 	reorderWindow: 1024,
 	/** Lines in one Batch API input file: the service's limit. */
@@ -104,6 +106,10 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly quiet?: boolean;
 	/** A stderr line for every retry and its reason. */
 	readonly verbose?: boolean;
+	/** Between progress lines when stderr is not a terminal. @default DEFAULTS.progressIntervalMs */
+	readonly progressIntervalMs?: number | undefined;
+	/** Where to write the run's summary as one JSON object when it ends. @default none */
+	readonly summaryJson?: string | undefined;
 	/** Write the request bodies instead of sending them. */
 	readonly dryRun?: boolean;
 	/** Run against the built-in mock server. */

@@ -10,7 +10,10 @@ export function formatRecord(record: ResultRecord, format: OutputFormat, first: 
 	// Continuation lines are indented, as git log does, so that only a record's first line
 	// starts with "[N] ": an answer holding "[7] ..." can't pass for record 7.
 	const indent = ' '.repeat(tag.length);
-	return `${tag}${body.replace(/(\r?\n)+$/, '').split(/\r?\n/).join(`\n${indent}`)}\n`;
+	return `${tag}${body
+		.replace(/(\r?\n)+$/, '')
+		.split(/\r?\n/)
+		.join(`\n${indent}`)}\n`;
 }
 
 /** What closes the output once every record is written. */

@@ -1,8 +1,9 @@
-import { fstatSync, type Stats, statSync } from 'node:fs';
+import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.ts';
 import type { ApiRequest, InputFormat, PromptRecord } from '../core/types.ts';
 import { readRecords, readsOnce, STDIN } from '../input/sources.ts';
+import { journalPath, pendingBatches, readJournal } from '../state/journal.ts';
 
 /**
  * Reads every named file and builds every request before the first is sent: a typo on line
@@ -83,4 +84,29 @@ export function refuseNonFileOutput(output: string): void {
 		`-o ${output} is not a regular file`,
 		`-o writes a file with a journal beside it; to write elsewhere, redirect stdout: > ${output}`,
 	);
+}
+
+/**
+ * Starting over replaces the journal, and with it the only record of batches still running:
+ * a rerun would submit, and pay for, them again. Refuse, and say how to collect them.
+ */
+export function refuseForgettingBatches(output: string): void {
+	const path = journalPath(output);
+	// Most journals hold no batch at all: don't parse a large one to learn that.
+	if (!readTextIfAny(path).includes('{"b":{"id"')) return;
+	const old = readJournal(path);
+	const pending = old ? pendingBatches(old.batches) : [];
+	if (pending.length === 0) return;
+	throw new UsageError(
+		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
+		'add --resume to collect them, or --resume --cancel to cancel them; starting over would submit, and pay for, them again',
+	);
+}
+
+function readTextIfAny(path: string): string {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch {
+		return '';
+	}
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import {
 	type Connection,
@@ -7,6 +6,7 @@ import {
 	type Environment,
 	redactor,
 	resolveConnection,
+	targetBaseURL,
 } from '../core/config.ts';
 import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
@@ -14,16 +14,30 @@ import { readRecords, STDIN } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
 import { requestBuilder } from '../requests/build.ts';
+import { API_PATHS } from '../requests/endpoints.ts';
 import { defaultCacheDir, ResponseCache } from '../state/cache.ts';
 import { requestKey } from '../state/fingerprint.ts';
-import { JournalWriter, journalPath, pendingBatches, readJournal } from '../state/journal.ts';
+import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
 import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { Reporter } from '../terminal/progress.ts';
+import { introText } from '../terminal/progress-text.ts';
 import { dryRun } from './dry-run.ts';
 import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
-import { preflight, refuseNonFileOutput, refuseOverwritingInput } from './preflight.ts';
+import {
+	preflight,
+	refuseForgettingBatches,
+	refuseNonFileOutput,
+	refuseOverwritingInput,
+} from './preflight.ts';
 import { RunStats } from './stats.ts';
+import {
+	checkSummaryPath,
+	type RunSummary,
+	saveSummary,
+	summarize,
+	summaryJson,
+} from './summary.ts';
 
 /** The process around a run, passed in so that the library never touches globals. */
 export interface RunIO {
@@ -37,50 +51,42 @@ export interface RunIO {
 	readonly abort?: AbortSignal;
 }
 
-/** How a run ended, and its counts. The CLI maps it to an exit code; it is never thrown. */
-export interface RunSummary {
-	/**
-	 * `complete`: every prompt read has its result (some may have failed); `interrupted`: by
-	 * `interrupt` or `abort`; `aborted`: by a failure that dooms every request or an output that
-	 * can't be written; `invalid`: bad usage, configuration or input (nothing was sent; for
-	 * stdin, nothing after the bad record); `halted`: by `--halt`; `pending`: batches still run
-	 * (`batch` with `wait: false`).
-	 */
-	readonly end: RunEnd['kind'];
-	/** Why the run ended early, for every end but `complete` and `interrupted`. */
-	readonly error: PromptbatchError | undefined;
-	/** Prompts in the input, if known (not when stdin was read and the run stopped early). */
-	readonly total: number | undefined;
-	readonly ok: number;
-	readonly failed: number;
-	readonly aborted: number;
-}
-
 /**
  * Runs every prompt and writes every result. Resolves with a summary however the run ends,
  * bad usage, input or configuration included (found before anything is sent, for files);
  * rejects only on a bug.
  */
 export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
+	const startedAt = new Date();
 	let stats: RunStats | undefined;
-	const summary = (end: RunEnd): RunSummary => ({
-		end: end.kind,
-		error: 'error' in end ? end.error : undefined,
-		total: stats?.total,
-		ok: stats?.ok ?? 0,
-		failed: stats?.failed ?? 0,
-		aborted: stats?.aborted ?? 0,
-	});
+	let end: RunEnd;
 	try {
-		return summary(
-			await execute(options, io, (started) => {
-				stats = started;
-			}),
-		);
+		// Before anything else: a summary file that can't be written can't report the run.
+		if (options.summaryJson !== undefined) checkSummaryPath(options.summaryJson, options.output);
+	} catch (error) {
+		return summarize({ kind: 'invalid', error: error as UsageError }, undefined);
+	}
+	try {
+		end = await execute(options, io, (started) => {
+			stats = started;
+		});
 	} catch (error) {
 		if (!(error instanceof PromptbatchError)) throw error;
-		return summary({ kind: error instanceof FatalRunError ? 'aborted' : 'invalid', error });
+		end = { kind: error instanceof FatalRunError ? 'aborted' : 'invalid', error };
 	}
+	const summary = summarize(end, stats);
+	if (options.summaryJson !== undefined)
+		saveSummary(
+			options.summaryJson,
+			summaryJson(summary, {
+				startedAt,
+				model: options.model ?? defaultModel(io.env),
+				server: options.mock ? 'mock' : targetBaseURL(options.baseUrl, io.env),
+				engine: options.batch ? 'batch' : 'realtime',
+			}),
+			io.stderr,
+		);
+	return summary;
 }
 
 /** Checks everything, wires the parts and the engine, and closes what it opened. */
@@ -117,9 +123,7 @@ async function execute(
 		api: options.api ?? DEFAULTS.api,
 		model: options.model ?? defaultModel(io.env),
 		// --mock stands in for OpenAI; a dry run shows what the server it names would get.
-		baseUrl: options.mock
-			? OPENAI_BASE_URL
-			: (connection?.baseURL ?? options.baseUrl ?? (io.env.OPENAI_BASE_URL || OPENAI_BASE_URL)),
+		baseUrl: options.mock ? OPENAI_BASE_URL : targetBaseURL(options.baseUrl, io.env),
 	});
 	const redact = redactor([connection?.apiKey, io.env.OPENAI_API_KEY]);
 	const reporter = new Reporter({
@@ -128,6 +132,7 @@ async function execute(
 		quiet: options.quiet,
 		verbose: options.verbose,
 		redact,
+		intervalMs: options.progressIntervalMs,
 	});
 	for (const warning of connection ? connectionWarnings(connection) : []) reporter.warn(warning);
 	const stats = new RunStats();
@@ -222,7 +227,20 @@ async function execute(
 			server,
 			cache,
 		};
-		await reporter.start(stats);
+		const api = options.api ?? DEFAULTS.api;
+		await reporter.start(
+			stats,
+			introText({
+				total,
+				model: options.model ?? defaultModel(io.env),
+				endpoint: mock
+					? `the built-in mock (${API_PATHS[api]})`
+					: options.batch
+						? `the Batch API at ${target.baseURL ?? OPENAI_BASE_URL} (${API_PATHS[api]})`
+						: `${target.baseURL ?? OPENAI_BASE_URL}${API_PATHS[api]}`,
+				concurrency: options.batch ? undefined : (options.concurrency ?? DEFAULTS.concurrency),
+			}),
+		);
 		const end = await (options.batch ? runBatches(wiring) : runRealtime(wiring)).finally(() =>
 			reporter.stop(),
 		);
@@ -240,31 +258,6 @@ async function execute(
 	} finally {
 		await closeAll(cleanup);
 		release?.();
-	}
-}
-
-/**
- * Starting over replaces the journal, and with it the only record of batches still running:
- * a rerun would submit, and pay for, them again. Refuse, and say how to collect them.
- */
-function refuseForgettingBatches(output: string): void {
-	const path = journalPath(output);
-	// Most journals hold no batch at all: don't parse a large one to learn that.
-	if (!readTextIfAny(path).includes('{"b":{"id"')) return;
-	const old = readJournal(path);
-	const pending = old ? pendingBatches(old.batches) : [];
-	if (pending.length === 0) return;
-	throw new UsageError(
-		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
-		'add --resume to collect them, or --resume --cancel to cancel them; starting over would submit, and pay for, them again',
-	);
-}
-
-function readTextIfAny(path: string): string {
-	try {
-		return readFileSync(path, 'utf8');
-	} catch {
-		return '';
 	}
 }
 

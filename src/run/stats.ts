@@ -1,6 +1,6 @@
 import type { ResultRecord, ResultSource } from '../core/types.ts';
 import type { DispatchEvents } from '../engines/realtime/dispatch.ts';
-import type { Counts } from '../terminal/progress.ts';
+import type { Counts, Pace } from '../terminal/progress-text.ts';
 
 /**
  * Counters of a run, kept from what the engine reports and read by progress and the summary.
@@ -23,6 +23,8 @@ export class RunStats implements Counts, DispatchEvents {
 	cachedTokens = 0;
 	/** Successes an earlier run recorded (`--resume`), not sent again. */
 	resumed = 0;
+	/** The realtime engine's limiter, read for progress. */
+	pace: Pace | undefined = undefined;
 	readonly startedAt: number;
 
 	constructor(now = performance.now()) {
@@ -41,6 +43,10 @@ export class RunStats implements Counts, DispatchEvents {
 
 	elapsedMs(now = performance.now()): number {
 		return now - this.startedAt;
+	}
+
+	pacing(pace: Pace): void {
+		this.pace = pace;
 	}
 
 	requestStarted(retry: boolean): void {

@@ -2,28 +2,9 @@ import type { Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import type { Environment } from '../core/config.ts';
+import { DEFAULTS } from '../core/options.ts';
 import { colorLevel } from './color.ts';
-
-/** The counts a run keeps, as progress and the summary read them. */
-export interface Counts {
-	/** Prompts in the input, when known in advance. */
-	readonly total: number | undefined;
-	readonly ok: number;
-	readonly failed: number;
-	readonly aborted: number;
-	readonly retries: number;
-	readonly inFlight: number;
-	readonly promptTokens: number;
-	readonly completionTokens: number;
-	readonly cached: number;
-	readonly cachedTokens: number;
-	readonly resumed: number;
-	/** Prompts that have their result. */
-	readonly done: number;
-	/** Prompts that have their result from a request. */
-	readonly sent: number;
-	elapsedMs(now?: number): number;
-}
+import { type Counts, formatCount, progressText } from './progress-text.ts';
 
 export interface ReporterOptions {
 	/** Where everything but results goes: stderr. */
@@ -35,8 +16,8 @@ export interface ReporterOptions {
 	readonly verbose?: boolean | undefined;
 	/** Applied to every line, so that no secret reaches the terminal or a log. */
 	readonly redact?: (text: string) => string;
-	/** Between plain progress lines when stderr is not a terminal. @default 10_000 */
-	readonly intervalMs?: number;
+	/** Between plain progress lines when stderr is not a terminal. @default DEFAULTS.progressIntervalMs */
+	readonly intervalMs?: number | undefined;
 }
 
 /** Off a terminal, the longest a run goes without a progress line, changed or not. */
@@ -92,7 +73,8 @@ export class Reporter {
 		this.#status = text;
 	}
 
-	async start(stats: Counts): Promise<void> {
+	/** Starts progress; off a terminal, `intro` (what the run is about to do) comes first. */
+	async start(stats: Counts, intro?: string): Promise<void> {
 		const { stream, env, quiet } = this.#options;
 		if (quiet) return;
 		const text = () => this.#status ?? progressText(stats);
@@ -114,6 +96,7 @@ export class Reporter {
 				if (this.#spinner) this.#spinner.text = text();
 			}, 200);
 		} else {
+			if (intro) this.log(`promptbatch: ${intro}`);
 			let last = '';
 			let lastAt = performance.now();
 			this.#timer = setInterval(() => {
@@ -124,7 +107,7 @@ export class Reporter {
 				last = now;
 				lastAt = performance.now();
 				this.log(`promptbatch: ${now}`);
-			}, this.#options.intervalMs ?? 10_000);
+			}, this.#options.intervalMs ?? DEFAULTS.progressIntervalMs);
 		}
 		this.#timer.unref();
 	}
@@ -156,33 +139,4 @@ export class Reporter {
 		if (stats.resumed > 0) parts.push(`${stats.resumed} already done (resumed)`);
 		this.log(`promptbatch: ${headline}: ${parts.join(', ')}`);
 	}
-}
-
-export function progressText(stats: Counts, now = performance.now()): string {
-	const seconds = stats.elapsedMs(now) / 1000;
-	const rate = seconds > 0 ? stats.sent / seconds : 0;
-	const of = stats.total === undefined ? '' : `/${stats.total}`;
-	const parts = [
-		`${stats.done}${of} done`,
-		`${stats.failed} failed`,
-		`${stats.inFlight} in flight`,
-		`${rate.toFixed(1)} req/s`,
-		`${formatCount(stats.promptTokens + stats.completionTokens)} tokens`,
-	];
-	if (stats.total !== undefined && rate > 0)
-		parts.push(`ETA ${formatDuration((stats.total - stats.done) / rate)}`);
-	return parts.join(', ');
-}
-
-export function formatCount(n: number): string {
-	if (n < 10_000) return String(n);
-	if (n < 1_000_000) return `${(n / 1000).toFixed(1)}k`;
-	return `${(n / 1_000_000).toFixed(2)}M`;
-}
-
-export function formatDuration(seconds: number): string {
-	const s = Math.max(0, Math.round(seconds));
-	if (s < 60) return `${s}s`;
-	if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-	return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -75,7 +75,7 @@ test('.env supplies the key and base URL, stays silent, and never overrides the 
 	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(result.stdout, '[1] hello\n');
-	assert.match(result.stderr, /^promptbatch: done: 1 ok/);
+	assert.match(result.stderr, /^promptbatch: done: 1 ok/m);
 	assert.doesNotMatch(result.stderr, /dotenv|injecting/i);
 	assert.equal(server.requests[0]?.body.model, 'from-env');
 	assert.equal(server.requests[0]?.headers.authorization, `Bearer ${SECRET_KEY}`);

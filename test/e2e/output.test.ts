@@ -169,7 +169,7 @@ test('a summary goes to stderr, never stdout; off a terminal there is no spinner
 	assert.equal(result.stdout, '[1] one\n[2] two\n');
 	assert.match(
 		result.stderr,
-		/^promptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s\n$/,
+		/^promptbatch: starting: .*\npromptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s\n$/,
 	);
 	assert.doesNotMatch(result.stderr, /\u001b\[/, 'no colour or cursor codes off a TTY');
 });

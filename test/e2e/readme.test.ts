@@ -4,7 +4,7 @@ import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExitCode } from '../../src/core/errors.ts';
-import { BIN, ROOT, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
+import { BIN, ROOT, runCli, SECRET_KEY, tempDir, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -142,4 +142,25 @@ test("the README's library example runs", async () => {
 	});
 	assert.equal(result.status, 0, result.stderr);
 	assert.equal(readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n').length, 3);
+});
+
+test('the README documents every field of --summary-json', async () => {
+	const dir = tempDir();
+	const result = await runCli(['--mock', '-q', '--summary-json', 'summary.json'], {
+		input: 'x\n',
+		cwd: dir,
+		env: { OPENAI_API_KEY: undefined },
+	});
+	assert.equal(result.code, 0, result.stderr);
+	const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+	const section = readme.slice(
+		readme.indexOf('**`--summary-json FILE`**'),
+		readme.indexOf('## Exit codes'),
+	);
+	const table = section.split('\n').filter((line) => line.startsWith('| `'));
+	for (const field of Object.keys(summary))
+		assert.ok(
+			table.some((row) => row.split('|')[1]?.includes(`\`${field}\``)),
+			`${field} is in the table`,
+		);
 });

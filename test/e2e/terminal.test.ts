@@ -63,7 +63,7 @@ test('FORCE_COLOR with NO_COLOR: colour, and no warning from Node', { skip }, ()
 test('on a terminal: a coloured spinner on stderr, the results still plain', { skip }, () => {
 	const { code, output } = inTerminal(`stty cols 100; ${cli} --mock p.txt`);
 	assert.equal(code, 0, output);
-	assert.match(plain(output), /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d+\/2 done/);
+	assert.match(plain(output), /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d+% \d+\/2 done/);
 	assert.match(output, /\u001b\[3\dm/, 'colour');
 	// ora clears its line before each result is written, so every result line stands whole.
 	assert.match(output, /\u001b\[0K\[1\] alpha\r\n/);

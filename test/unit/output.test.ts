@@ -9,7 +9,8 @@ import { describeBatches } from '../../src/engines/batch/status.ts';
 import { formatEnd, formatRecord } from '../../src/output/format.ts';
 import { RunStats } from '../../src/run/stats.ts';
 import { colorLevel } from '../../src/terminal/color.ts';
-import { formatDuration, progressText, Reporter } from '../../src/terminal/progress.ts';
+import { Reporter } from '../../src/terminal/progress.ts';
+import { formatDuration, introText, progressText } from '../../src/terminal/progress-text.ts';
 
 const ok: ResultRecord = {
 	index: 3,
@@ -73,14 +74,40 @@ test('progress text and durations', () => {
 	stats.inFlight = 8;
 	stats.promptTokens = 12_000;
 	stats.completionTokens = 345;
+	stats.retries = 1;
 	assert.equal(
 		progressText(stats, 5000),
-		'25/100 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens, ETA 15s',
+		'25% 25/100 done, 5 failed, 1 retry, 8 in flight, 5.0 req/s, 12.3k tokens, 5s elapsed, ETA 15s',
 	);
+	stats.pacing({ rpm: 500, tpm: 90_000 });
+	stats.retries = 3;
+	assert.match(progressText(stats, 5000), /, 3 retries, .*, ETA 15s, pace 500 rpm 90\.0k tpm$/);
+	stats.pacing({ rpm: undefined, tpm: 30_000 });
+	assert.match(progressText(stats, 5000), /, pace 30\.0k tpm$/);
 	stats.total = undefined;
+	stats.pace = undefined;
 	assert.equal(
 		progressText(stats, 5000),
-		'25 done, 5 failed, 8 in flight, 5.0 req/s, 12.3k tokens',
+		'25 done, 5 failed, 3 retries, 8 in flight, 5.0 req/s, 12.3k tokens, 5s elapsed',
+	);
+	stats.total = 0;
+	assert.match(progressText(stats, 5000), /^100% 25\/0 done/);
+	assert.equal(
+		introText({
+			total: 1000,
+			model: 'gpt-4o-mini',
+			endpoint: 'https://api.openai.com/v1/chat/completions',
+			concurrency: 8,
+		}),
+		'starting: 1000 prompts, model gpt-4o-mini, https://api.openai.com/v1/chat/completions, concurrency 8',
+	);
+	assert.equal(
+		introText({
+			total: undefined,
+			model: 'm',
+			endpoint: 'the Batch API at http://x/v1 (/responses)',
+		}),
+		'starting: prompts from a stream, model m, the Batch API at http://x/v1 (/responses)',
 	);
 	assert.deepEqual([5, 75, 3725].map(formatDuration), ['5s', '1m15s', '1h02m']);
 });
@@ -112,7 +139,7 @@ test('off a terminal, the reporter prints a plain progress line on each interval
 		reporter.summary(stats, 'done');
 		if (quiet) assert.equal(text, '');
 		else {
-			assert.match(text, /^promptbatch: 0 done, 0 failed, 0 in flight/);
+			assert.match(text, /^promptbatch: 0 done, 0 failed, 0 retries, 0 in flight/);
 			assert.ok(progressLines(text) >= 2);
 			assert.match(text, /promptbatch: done: 0 ok, 0 failed, 0 retries/);
 			assert.doesNotMatch(text, /\u001b/);

@@ -1,5 +1,5 @@
 import type { BatchInfo } from '../../http/batch-api.ts';
-import { formatDuration } from '../../terminal/progress.ts';
+import { formatDuration } from '../../terminal/progress-text.ts';
 
 /**
  * A batch run's progress in one line: each batch's status and counts, then the whole run's,

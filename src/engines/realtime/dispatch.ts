@@ -42,6 +42,8 @@ export interface DispatchOptions {
 export interface DispatchEvents extends RequestEvents {
 	/** A prompt has its result, in the order results arrive. */
 	settled(result: ResultRecord, source: ResultSource): void;
+	/** The pace requests keep (given, or learned from the server), to read at any time. */
+	pacing?(pace: { readonly rpm: number | undefined; readonly tpm: number | undefined }): void;
 }
 
 export interface DispatchDeps {
@@ -94,6 +96,7 @@ export async function dispatch(
 				`the server asked to pause for ${formatWait(askedMs)} (${header}); pausing ${formatWait(MAX_WAIT_MS)} at most, then asking again`,
 			),
 	});
+	events.pacing?.(limiter);
 	const ctx: AttemptContext = {
 		transport: deps.transport,
 		limiter,
