@@ -38,6 +38,7 @@ export function refuseOverwritingInput(
 	output: string,
 	files: readonly string[],
 	stdinFd: number | undefined,
+	flag = '-o',
 ): void {
 	const target = identity(() => statSync(output));
 	if (target === undefined) return;
@@ -51,7 +52,7 @@ export function refuseOverwritingInput(
 		if (source !== target) continue;
 		const what = file === STDIN ? 'standard input' : `an input file (${file})`;
 		throw new UsageError(
-			`-o ${output} is also ${what}; writing it would destroy the input`,
+			`${flag} ${output} is also ${what}; writing it would destroy the input`,
 			'write the results to another file',
 		);
 	}

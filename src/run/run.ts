@@ -62,7 +62,12 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 	let end: RunEnd;
 	try {
 		// Before anything else: a summary file that can't be written can't report the run.
-		if (options.summaryJson !== undefined) checkSummaryPath(options.summaryJson, options.output);
+		if (options.summaryJson !== undefined) {
+			checkSummaryPath(options.summaryJson, options.output);
+			const files = options.files?.length ? options.files : [STDIN];
+			const stdinFd = (io.stdin as { fd?: number }).fd;
+			refuseOverwritingInput(options.summaryJson, files, stdinFd, '--summary-json');
+		}
 	} catch (error) {
 		return summarize({ kind: 'invalid', error: error as UsageError }, undefined);
 	}
@@ -78,12 +83,15 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 	if (options.summaryJson !== undefined)
 		saveSummary(
 			options.summaryJson,
-			summaryJson(summary, {
-				startedAt,
-				model: options.model ?? defaultModel(io.env),
-				server: options.mock ? 'mock' : targetBaseURL(options.baseUrl, io.env),
-				engine: options.batch ? 'batch' : 'realtime',
-			}),
+			// Every message in it was redacted where it was made; this is the last line of defence.
+			redactor([io.env.OPENAI_API_KEY])(
+				summaryJson(summary, {
+					startedAt,
+					model: options.model ?? defaultModel(io.env),
+					server: options.mock ? 'mock' : targetBaseURL(options.baseUrl, io.env),
+					engine: options.batch ? 'batch' : 'realtime',
+				}),
+			),
 			io.stderr,
 		);
 	return summary;

@@ -95,15 +95,21 @@ export function checkSummaryPath(path: string, output: string | undefined): void
 	if (path === output)
 		throw new UsageError(`--summary-json ${path} is also -o`, 'give the summary its own file');
 	const dir = dirname(path);
-	let isDir = false;
-	try {
-		isDir = statSync(dir).isDirectory();
-	} catch {}
-	if (!isDir)
+	if (!isDirectory(dir))
 		throw new UsageError(
 			`--summary-json ${path}: no such directory ${dir}`,
 			'create the directory first, or name a file in an existing one',
 		);
+	if (isDirectory(path))
+		throw new UsageError(`--summary-json ${path} is a directory`, 'name a file in it');
+}
+
+function isDirectory(path: string): boolean {
+	try {
+		return statSync(path).isDirectory();
+	} catch {
+		return false;
+	}
 }
 
 /**

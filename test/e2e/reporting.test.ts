@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { prompts, runCli, tempDir } from '../helpers/cli.ts';
@@ -30,7 +30,7 @@ test('with a file input the progress line has a percent, done/total and an ETA',
 	const server = await mockServer({ latencyMs: [40, 40] });
 	const dir = tempDir();
 	const file = join(dir, 'in.txt');
-	await import('node:fs').then((fs) => fs.writeFileSync(file, prompts(20)));
+	writeFileSync(file, prompts(20));
 	const result = await runCli([
 		'--base-url',
 		server.url,
@@ -113,12 +113,25 @@ test('--summary-json writes the counts, tokens, timings and how the run ended, h
 	assert.equal(read().error.type, 'FatalRunError');
 });
 
-test('--summary-json in a directory that does not exist is refused before anything is sent', async () => {
+test('a --summary-json that could not be written, or would destroy an input, is refused before anything is sent', async () => {
 	const server = await mockServer();
-	const path = join(tempDir(), 'missing', 'summary.json');
-	const result = await runCli(['--base-url', server.url, '--summary-json', path], { input: 'a\n' });
-	assert.equal(result.code, 2);
-	assert.match(result.stderr, /--summary-json .*: no such directory/);
+	const dir = tempDir();
+	writeFileSync(join(dir, 'in.txt'), 'a\n');
+	const table: [string[], RegExp][] = [
+		[['--summary-json', join(dir, 'missing', 'summary.json'), 'in.txt'], /: no such directory/],
+		[['--summary-json', dir, 'in.txt'], /is a directory/],
+		[
+			['--summary-json', 'in.txt', 'in.txt'],
+			/--summary-json in\.txt is also an input file \(in\.txt\)/,
+		],
+		[['--summary-json', 'out.txt', '-o', 'out.txt', 'in.txt'], /is also -o/],
+	];
+	for (const [args, expected] of table) {
+		const result = await runCli(['--base-url', server.url, ...args], { cwd: dir });
+		assert.equal(result.code, 2, result.stderr);
+		assert.match(result.stderr, expected);
+	}
 	assert.equal(server.requests.length, 0);
-	assert.equal(existsSync(path), false);
+	assert.equal(existsSync(join(dir, 'missing')), false);
+	assert.equal(readFileSync(join(dir, 'in.txt'), 'utf8'), 'a\n');
 });

@@ -10,7 +10,17 @@ test('a key with surrounding white space is trimmed once and redacted in every f
 	const server = await mockServer({ apiKey: 'the-right-key' });
 	const dir = withFiles({ 'in.txt': 'x\n' });
 	const result = await runCli(
-		['--base-url', server.url, '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'],
+		[
+			'--base-url',
+			server.url,
+			'-f',
+			'jsonl',
+			'-o',
+			'out.jsonl',
+			'--summary-json',
+			's.json',
+			'in.txt',
+		],
 		{
 			cwd: dir,
 			env: { OPENAI_API_KEY: `  ${SECRET_KEY}\n` },
@@ -25,6 +35,10 @@ test('a key with surrounding white space is trimmed once and redacted in every f
 	];
 	for (const text of written) assert.ok(!text.includes(SECRET_KEY), text);
 	assert.match(result.stderr, /Incorrect API key provided: \[redacted\]/);
+	assert.match(
+		readFileSync(join(dir, 's.json'), 'utf8'),
+		/Incorrect API key provided: \[redacted\]/,
+	);
 });
 
 test('a malformed key, or credentials in --base-url, is exit 2 and nothing is sent', async () => {
