@@ -96,6 +96,8 @@ function runOptions(program: Command): RunOptions {
 		progressIntervalMs: o.progressInterval * 1000,
 		summaryJson: o.summaryJson,
 		dryRun: o.dryRun,
+		estimate: o.estimate,
+		prices: o.prices,
 		mock: o.mock,
 		batch: o.batch,
 		batchSize: o.batchSize,
@@ -216,6 +218,17 @@ export function buildProgram(write: ProgramOutput): Command {
 			new Option(
 				'--mock',
 				'run against a built-in mock server that echoes prompts (no key needed)',
+			),
+		),
+		...group(
+			'Cost:',
+			new Option(
+				'--estimate',
+				'print the prompt count, exact input tokens, output bound and cost (realtime, batch, flex) and send nothing; -f json for one JSON object',
+			),
+			new Option(
+				'--prices <file>',
+				'prices over the built-in ones, JSON: {"MODEL": {"input": 0.15, "output": 0.6, "cached_input": 0.075, "batch": 0.5}} in USD per million tokens',
 			),
 		),
 		...group(

@@ -110,8 +110,12 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly progressIntervalMs?: number | undefined;
 	/** Where to write the run's summary as one JSON object when it ends. @default none */
 	readonly summaryJson?: string | undefined;
-	/** Write the request bodies instead of sending them. */
+	/** Write the request bodies instead of sending them (and the estimate on stderr). */
 	readonly dryRun?: boolean;
+	/** Write what the run would cost instead of sending anything. */
+	readonly estimate?: boolean;
+	/** A JSON file of prices over the built-in ones: `{"MODEL": {"input", "output", ...}}`. */
+	readonly prices?: string | undefined;
 	/** Run against the built-in mock server. */
 	readonly mock?: boolean;
 	/** Send the prompts through the Batch API instead of one request each. */

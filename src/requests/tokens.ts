@@ -18,10 +18,14 @@ export function estimateTokens(body: Readonly<Record<string, unknown>>): number 
 	} else {
 		chars += textLength(messages) + textLength(body.prompt);
 	}
-	const maxOutput =
-		firstNumber(body.max_completion_tokens, body.max_tokens, body.max_output_tokens) ?? 0;
+	return Math.ceil(chars / 4) + framing + (outputBound(body) ?? 0);
+}
+
+/** The most output tokens a body lets the model write (every choice), or undefined: no bound. */
+export function outputBound(body: Readonly<Record<string, unknown>>): number | undefined {
+	const max = firstNumber(body.max_completion_tokens, body.max_tokens, body.max_output_tokens);
 	const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
-	return Math.ceil(chars / 4) + framing + maxOutput * choices;
+	return max === undefined ? undefined : max * choices;
 }
 
 function textLength(value: unknown): number {

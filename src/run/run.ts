@@ -20,9 +20,9 @@ import { requestKey } from '../state/fingerprint.ts';
 import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
 import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
-import { Reporter } from '../terminal/progress.ts';
+import { NO_PROMPTS, Reporter } from '../terminal/progress.ts';
 import { introText } from '../terminal/progress-text.ts';
-import { dryRun } from './dry-run.ts';
+import { sendNothing } from './dry-run.ts';
 import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
 import {
 	preflight,
@@ -125,7 +125,9 @@ async function execute(
 		refuseOverwritingInput(options.output, files, (io.stdin as { fd?: number }).fd);
 	}
 	const connection =
-		options.mock || options.dryRun ? undefined : resolveConnection(io.env, options.baseUrl);
+		options.mock || options.dryRun || options.estimate
+			? undefined
+			: resolveConnection(io.env, options.baseUrl);
 	const build = requestBuilder({
 		...options,
 		api: options.api ?? DEFAULTS.api,
@@ -144,21 +146,12 @@ async function execute(
 	});
 	for (const warning of connection ? connectionWarnings(connection) : []) reporter.warn(warning);
 	const stats = new RunStats();
-	if (options.dryRun) {
+	if (options.dryRun || options.estimate) {
 		stats.total = await preflight(files, options.inputFormat, io.stdin, build);
 		started(stats);
-		const release = options.output === undefined ? undefined : acquireLock(options.output);
-		try {
-			const limits = options.batch ? batchLimits(options) : undefined;
-			const done = await dryRun(files, options.inputFormat, options.output, io, build, limits);
-			if (done.prompts === 0 && !options.quiet) reporter.warn(NO_PROMPTS);
-			else if (limits && !options.quiet)
-				reporter.log(
-					`promptbatch: --dry-run --batch: ${done.shards} batch(es), ${done.prompts} lines, ${done.bytes} bytes; nothing was sent`,
-				);
-		} finally {
-			release?.();
-		}
+		const model = options.model ?? defaultModel(io.env);
+		const limits = options.batch ? batchLimits(options) : undefined;
+		await sendNothing({ options, files, io, build, reporter, model, limits });
 		return { kind: 'complete' };
 	}
 
@@ -268,8 +261,6 @@ async function execute(
 		release?.();
 	}
 }
-
-const NO_PROMPTS = 'no prompts in the input (blank lines are skipped)';
 
 const STDOUT_NAMES = new Set([STDIN, '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1']);
 

@@ -20,6 +20,9 @@ export interface ReporterOptions {
 	readonly intervalMs?: number | undefined;
 }
 
+/** The warning for an input with no prompts at all. */
+export const NO_PROMPTS = 'no prompts in the input (blank lines are skipped)';
+
 /** Off a terminal, the longest a run goes without a progress line, changed or not. */
 const QUIET_MAX_MS = 60_000;
 

@@ -164,3 +164,11 @@ test('the README documents every field of --summary-json', async () => {
 			`${field} is in the table`,
 		);
 });
+
+test('the README documents every field of --estimate -f json', async () => {
+	const result = await runCli(['--estimate', '-f', 'json'], { input: 'x\n' });
+	assert.equal(result.code, 0, result.stderr);
+	const section = readme.slice(readme.indexOf('## Cost'), readme.indexOf('## Scheduling'));
+	for (const field of Object.keys(JSON.parse(result.stdout)))
+		assert.match(section, new RegExp(`^\\| \`${field}\` \\|`, 'm'), field);
+});

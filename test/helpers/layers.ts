@@ -15,6 +15,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
 	output: 1,
 	terminal: 1,
 	mock: 1,
+	cost: 1,
 	'engines/realtime': 2,
 	'engines/batch': 2,
 	run: 3,

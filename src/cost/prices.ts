@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.ts';
+
+/** What a model costs, in USD per million tokens. */
+export interface ModelPrice {
+	readonly input: number;
+	readonly output: number;
+	/** Input tokens the server had cached. @default input */
+	readonly cachedInput: number;
+	/** The factor for the Batch API and flex processing. @default DEFAULT_BATCH_FACTOR */
+	readonly batch: number;
+	/** Where the price came from, for messages: `--prices FILE` or the price data's name. */
+	readonly source: string;
+	/** Tokens the model takes in and gives out at most, when known. */
+	readonly contextWindow?: number | undefined;
+}
+
+/** OpenAI's Batch API and flex processing cost half the realtime price. */
+export const DEFAULT_BATCH_FACTOR = 0.5;
+
+/** Finds a model's price: `--prices` first, then the maintained price data. */
+export type PriceLookup = (model: string) => ModelPrice | undefined;
+
+/**
+ * The prices a run uses: those of `pricesFile` (`{"MODEL": {"input", "output", "cached_input",
+ * "batch"}}`) over @pydantic/genai-prices, which is maintained upstream and holds no batch or
+ * flex prices (hence the factor). Loaded lazily: runs that don't price anything never pay for it.
+ */
+export async function loadPrices(pricesFile?: string): Promise<PriceLookup> {
+	const own = pricesFile === undefined ? {} : readPricesFile(pricesFile);
+	const { calcPrice } = await import('@pydantic/genai-prices');
+	return (model) => {
+		if (Object.hasOwn(own, model)) return own[model];
+		// A million tokens of each kind: the price per million, whatever tier the data uses.
+		const found = calcPrice({ input_tokens: 1e6, output_tokens: 1e6 }, model, {
+			providerId: 'openai',
+		});
+		if (!found) return undefined;
+		const cached = calcPrice(
+			{ input_tokens: 1e6, cache_read_tokens: 1e6, output_tokens: 0 },
+			model,
+			{ providerId: 'openai' },
+		);
+		return {
+			input: found.input_price,
+			output: found.output_price,
+			cachedInput: cached?.input_price ?? found.input_price,
+			batch: DEFAULT_BATCH_FACTOR,
+			source: '@pydantic/genai-prices',
+			contextWindow: found.model.context_window ?? undefined,
+		};
+	};
+}
+
+/** Reads and checks a `--prices` file: one bad entry is a usage error naming it. */
+export function readPricesFile(path: string): Record<string, ModelPrice> {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(readFileSync(path, 'utf8'));
+	} catch (error) {
+		throw new UsageError(
+			`--prices ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+			'give a JSON file such as {"my-model": {"input": 0.15, "output": 0.6}} (USD per million tokens)',
+		);
+	}
+	if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+		throw new UsageError(`--prices ${path}: not a JSON object of models`, PRICES_HINT);
+	const prices: Record<string, ModelPrice> = {};
+	for (const [model, entry] of Object.entries(parsed)) {
+		const e = entry as Record<string, unknown>;
+		const field = (name: string, fallback?: number) => {
+			const value = e?.[name] ?? fallback;
+			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+				throw new UsageError(
+					`--prices ${path}: "${model}".${name} must be a number of USD per million tokens, 0 or more`,
+					PRICES_HINT,
+				);
+			return value;
+		};
+		const input = field('input');
+		prices[model] = {
+			input,
+			output: field('output'),
+			cachedInput: field('cached_input', input),
+			batch: field('batch', DEFAULT_BATCH_FACTOR),
+			source: `--prices ${path}`,
+			contextWindow: typeof e?.context_window === 'number' ? e.context_window : undefined,
+		};
+	}
+	return prices;
+}
+
+const PRICES_HINT =
+	'write {"MODEL": {"input": 0.15, "output": 0.6, "cached_input": 0.075, "batch": 0.5}}: USD per million tokens, batch a factor';
+
+/** The cost of some usage at a price, in USD; `batch` for the Batch API and flex. */
+export function costOf(
+	price: ModelPrice,
+	usage: { readonly input: number; readonly cachedInput?: number; readonly output: number },
+	tier: 'realtime' | 'batch' = 'realtime',
+): number {
+	const cached = Math.min(usage.cachedInput ?? 0, usage.input);
+	const dollars =
+		((usage.input - cached) * price.input +
+			cached * price.cachedInput +
+			usage.output * price.output) /
+		1e6;
+	return tier === 'batch' ? dollars * price.batch : dollars;
+}

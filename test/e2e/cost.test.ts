@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { BIN, runCli, withFiles } from '../helpers/cli.ts';
+import { mockServer } from '../helpers/server.ts';
+
+test('--estimate: prompts, exact input tokens, output bound and cost as hand arithmetic says; no key, nothing sent', async () => {
+	const server = await mockServer();
+	const dir = withFiles({
+		'prices.json': '{"house-model": {"input": 2, "output": 10, "batch": 0.5}}',
+		'in.txt': 'Hello!\nHello!\nHello!\n',
+	});
+	const result = await runCli(
+		[
+			'--estimate',
+			'-f',
+			'json',
+			'--base-url',
+			server.url,
+			'-m',
+			'house-model',
+			'--prices',
+			'prices.json',
+			'--max-tokens',
+			'100',
+			'in.txt',
+		],
+		{ cwd: dir, env: { OPENAI_API_KEY: undefined } },
+	);
+	assert.equal(result.code, 0, result.stderr);
+	// "Hello!" is 9 tokens framed; 27 in at $2/M, and at most 300 out at $10/M.
+	assert.deepEqual(JSON.parse(result.stdout), {
+		prompts: 3,
+		input_tokens: 27,
+		max_output_tokens: 300,
+		cost_usd: {
+			realtime: { min: 0.000054, max: 0.003054 },
+			batch: { min: 0.000027, max: 0.001527 },
+			flex: { min: 0.000027, max: 0.001527 },
+		},
+		models: ['house-model'],
+		unknown_prices: [],
+	});
+	assert.equal(server.requests.length, 0);
+
+	const text = await runCli(['--estimate', '-m', 'house-model', 'in.txt'], { cwd: dir });
+	assert.equal(text.code, 0, text.stderr);
+	assert.equal(
+		text.stdout,
+		'prompts: 3\ninput tokens: 27 (exact; house-model)\noutput tokens: unbounded: give --max-tokens to bound them\ncost: unknown, no price for house-model: give --prices FILE\n',
+	);
+});
+
+test('--dry-run keeps the bodies on stdout and adds the estimate on stderr', async () => {
+	const result = await runCli(['--dry-run', '--max-tokens', '10'], { input: 'Hello!\n' });
+	assert.equal(result.code, 0, result.stderr);
+	assert.equal(JSON.parse(result.stdout).messages[0].content, 'Hello!');
+	assert.match(result.stderr, /^promptbatch: prompts: 1$/m);
+	assert.match(result.stderr, /^promptbatch: input tokens: 9 \(exact; gpt-4o-mini\)$/m);
+	assert.match(result.stderr, /^promptbatch: output tokens: at most 10$/m);
+	// gpt-4o-mini: $0.15 in and $0.60 out a million: 9 in is $0.00000135, 10 out $0.000006 more.
+	assert.match(result.stderr, /^promptbatch: cost: \$0\.00000135 to \$0\.00000735 realtime, /m);
+});
+
+test('--help and --version never load the tokenizer or the price data', () => {
+	// A loader hook that reports every module resolved, run before the CLI.
+	const hook = `data:text/javascript,${encodeURIComponent(
+		`import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { if (/gpt-tokenizer|genai-prices/.test(s)) process.stderr.write("LOADED " + s + "\\\\n"); return n(s, c); }'));`,
+	)}`;
+	for (const flag of ['--help', '--version']) {
+		const result = spawnSync(process.execPath, ['--import', hook, BIN, flag], { encoding: 'utf8' });
+		assert.equal(result.status, 0, result.stderr);
+		assert.doesNotMatch(result.stderr, /LOADED/);
+	}
+	// The hook does see them when they load.
+	const estimate = spawnSync(process.execPath, ['--import', hook, BIN, '--estimate'], {
+		input: 'x\n',
+		encoding: 'utf8',
+	});
+	assert.match(estimate.stderr, /LOADED gpt-tokenizer/);
+});

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UsageError } from '../../src/core/errors.ts';
+import { EstimateTally, formatUsd } from '../../src/cost/estimate.ts';
+import { costOf, loadPrices, type ModelPrice, readPricesFile } from '../../src/cost/prices.ts';
+import { countBody, TokenCounter } from '../../src/requests/exact-tokens.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+test('exact tokens: known counts, chat framing, special-token text, long runs', async () => {
+	const tokens = await TokenCounter.load();
+	for (const model of ['gpt-4o-mini', 'gpt-4', 'some-local-model']) await tokens.prepare(model);
+	// OpenAI's own example: "Hello!" as one user message is 9 prompt tokens, on o200k and cl100k.
+	const hello = { messages: [{ role: 'user', content: 'Hello!' }] };
+	assert.equal(tokens.count(hello, 'gpt-4o-mini'), 9);
+	assert.equal(tokens.count(hello, 'gpt-4'), 9);
+	// "Hello, world!" is 4 tokens: Hello , world !
+	assert.equal(tokens.count({ input: 'Hello, world!' }, 'gpt-4o-mini'), 3 + 3 + 1 + 4);
+	// An unknown model counts as o200k_base, the encoding of every current OpenAI model.
+	assert.equal(tokens.count(hello, 'some-local-model'), 9);
+	// Text that spells a special token is text: counted, never refused.
+	assert.ok(tokens.count({ input: 'a <|endoftext|> b' }, 'gpt-4o-mini') > 7);
+	// A long run of one character is counted in pieces: never fewer tokens than exact.
+	const run = 'a'.repeat(5000);
+	const whole = countBody({ input: run }, (text) => text.length);
+	assert.equal(tokens.count({ input: 'x' }, 'gpt-4o-mini') > 0, true);
+	assert.ok(tokens.count({ input: run }, 'gpt-4o-mini') <= whole);
+	assert.ok(tokens.count({ input: run }, 'gpt-4o-mini') >= 5000 / 8);
+});
+
+test('chat framing: 3 a message, its role, a name, 3 to prime the reply; instructions are a message', () => {
+	const chars = (text: string) => text.length;
+	assert.equal(countBody({ messages: [] }, chars), 3);
+	assert.equal(
+		countBody(
+			{
+				messages: [
+					{ role: 'system', content: 'abc' },
+					{ role: 'user', name: 'bo', content: [{ type: 'text', text: 'de' }] },
+				],
+			},
+			chars,
+		),
+		3 + (3 + 6 + 3) + (3 + 4 + 2 + 1 + 2),
+	);
+	assert.equal(
+		countBody({ instructions: 'ab', input: 'cd' }, chars),
+		3 + (3 + 6 + 2) + (3 + 4 + 2),
+	);
+});
+
+test('prices: the maintained data, a --prices file over it, and the batch factor', async () => {
+	const dir = tempDir();
+	const file = join(dir, 'prices.json');
+	writeFileSync(
+		file,
+		JSON.stringify({
+			'my-model': { input: 1, output: 2 },
+			'gpt-4o-mini': { input: 10, output: 20, batch: 0.25 },
+		}),
+	);
+	const prices = await loadPrices(file);
+	assert.deepEqual(prices('my-model'), {
+		input: 1,
+		output: 2,
+		cachedInput: 1,
+		batch: 0.5,
+		source: `--prices ${file}`,
+		contextWindow: undefined,
+	});
+	assert.equal(prices('gpt-4o-mini')?.input, 10, 'the file wins');
+	const builtIn = await loadPrices();
+	const mini = builtIn('gpt-4o-mini') as ModelPrice;
+	assert.deepEqual(
+		[mini.input, mini.output, mini.cachedInput, mini.batch],
+		[0.15, 0.6, 0.075, 0.5],
+	);
+	assert.equal(builtIn('no-such-model'), undefined);
+	assert.equal(costOf(mini, { input: 1e6, output: 1e6 }), 0.75);
+	assert.equal(costOf(mini, { input: 1e6, cachedInput: 1e6, output: 0 }, 'batch'), 0.0375);
+	for (const bad of [
+		'[]',
+		'{"m": {"input": -1, "output": 1}}',
+		'{"m": {"input": 1}}',
+		'not json',
+	]) {
+		writeFileSync(file, bad);
+		assert.throws(() => readPricesFile(file), UsageError, bad);
+	}
+});
+
+test('estimates: exact input, output bound or unbounded, unknown prices null, never guessed', () => {
+	const price: ModelPrice = { input: 1, output: 2, cachedInput: 1, batch: 0.5, source: 'test' };
+	const prices = (model: string) => (model === 'known' ? price : undefined);
+	const bounded = new EstimateTally();
+	bounded.add('known', 1000, 500);
+	bounded.add('known', 1000, 500);
+	assert.deepEqual(bounded.estimate(prices), {
+		prompts: 2,
+		input_tokens: 2000,
+		max_output_tokens: 1000,
+		cost_usd: {
+			realtime: { min: 0.002, max: 0.004 },
+			batch: { min: 0.001, max: 0.002 },
+			flex: { min: 0.001, max: 0.002 },
+		},
+		models: ['known'],
+		unknown_prices: [],
+	});
+	const open = new EstimateTally();
+	open.add('known', 10, undefined);
+	open.add('other', 10, 5);
+	const estimate = open.estimate(prices);
+	assert.equal(estimate.max_output_tokens, null);
+	assert.deepEqual(estimate.cost_usd, { realtime: null, batch: null, flex: null });
+	assert.deepEqual(estimate.unknown_prices, ['other']);
+	assert.deepEqual([0, 0.00345, 12.3456].map(formatUsd), ['$0', '$0.00345', '$12.35']);
+});
