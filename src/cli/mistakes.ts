@@ -113,6 +113,18 @@ const IGNORED: readonly {
 		when: (o) => o.dryRun === true,
 		why: 'with --dry-run, which sends nothing and prints request bodies as JSONL',
 	},
+	{
+		flags: [
+			['output', '-o'],
+			['concurrency', '-c'],
+			['rpm', '--rpm'],
+			['tpm', '--tpm'],
+			['cache', '--cache'],
+			['resume', '--resume'],
+		],
+		when: (o) => o.estimate === true && !o.dryRun,
+		why: 'with --estimate, which sends nothing and prints the estimate on stdout',
+	},
 ];
 
 /** One warning for each option the rest of the command line makes do nothing. */

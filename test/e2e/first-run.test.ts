@@ -53,6 +53,7 @@ test('an empty system prompt is refused; options that do nothing get one warning
 		[['-q', '--verbose'], '--verbose does nothing with -q'],
 		[['--batch-size', '10', '--poll', '1'], '--batch-size, --poll do nothing without --batch'],
 		[['--dry-run', '-c', '4'], '-c does nothing with --dry-run'],
+		[['--estimate', '-o', 'out.txt'], '-o does nothing with --estimate'],
 	];
 	for (const [args, warning] of table) {
 		const result = await runCli(['--mock', ...args], { input: 'hi\n' });
