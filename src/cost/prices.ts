@@ -18,6 +18,9 @@ export interface ModelPrice {
 /** OpenAI's Batch API and flex processing cost half the realtime price. */
 export const DEFAULT_BATCH_FACTOR = 0.5;
 
+/** Tokens of each kind in the request the price data is asked about. */
+const SAMPLE = 1000;
+
 /** Finds a model's price: `--prices` first, then the maintained price data. */
 export type PriceLookup = (model: string) => ModelPrice | undefined;
 
@@ -31,20 +34,22 @@ export async function loadPrices(pricesFile?: string): Promise<PriceLookup> {
 	const { calcPrice } = await import('@pydantic/genai-prices');
 	return (model) => {
 		if (Object.hasOwn(own, model)) return own[model];
-		// A million tokens of each kind: the price per million, whatever tier the data uses.
-		const found = calcPrice({ input_tokens: 1e6, output_tokens: 1e6 }, model, {
+		// Priced as one ordinary request, scaled to a million: a request of a million tokens
+		// would be priced at the long-context tier (gpt-5.4's input costs double past 272k).
+		const found = calcPrice({ input_tokens: SAMPLE, output_tokens: SAMPLE }, model, {
 			providerId: 'openai',
 		});
 		if (!found) return undefined;
 		const cached = calcPrice(
-			{ input_tokens: 1e6, cache_read_tokens: 1e6, output_tokens: 0 },
+			{ input_tokens: SAMPLE, cache_read_tokens: SAMPLE, output_tokens: 0 },
 			model,
 			{ providerId: 'openai' },
 		);
+		const perMillion = (price: number) => (price * 1e6) / SAMPLE;
 		return {
-			input: found.input_price,
-			output: found.output_price,
-			cachedInput: cached?.input_price ?? found.input_price,
+			input: perMillion(found.input_price),
+			output: perMillion(found.output_price),
+			cachedInput: perMillion(cached?.input_price ?? found.input_price),
 			batch: DEFAULT_BATCH_FACTOR,
 			source: '@pydantic/genai-prices',
 			contextWindow: found.model.context_window ?? undefined,

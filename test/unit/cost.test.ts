@@ -77,6 +77,8 @@ test('prices: the maintained data, a --prices file over it, and the batch factor
 		[0.15, 0.6, 0.075, 0.5],
 	);
 	assert.equal(builtIn('no-such-model'), undefined);
+	// The price of an ordinary request, not of the long-context tier (past 272k input tokens).
+	assert.deepEqual([builtIn('gpt-5.4')?.input, builtIn('gpt-5.4')?.output], [2.5, 15]);
 	assert.equal(costOf(mini, { input: 1e6, output: 1e6 }), 0.75);
 	assert.equal(costOf(mini, { input: 1e6, cachedInput: 1e6, output: 0 }, 'batch'), 0.0375);
 	for (const bad of [
