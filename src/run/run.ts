@@ -147,7 +147,9 @@ async function execute(
 	for (const warning of connection ? connectionWarnings(connection) : []) reporter.warn(warning);
 	const stats = new RunStats();
 	if (options.dryRun || options.estimate) {
-		stats.total = await preflight(files, options.inputFormat, io.stdin, build);
+		// A dry run writes bodies as it reads, so bad input must be found first; an estimate
+		// writes only at the end, so its one reading finds bad input as well.
+		if (options.dryRun) stats.total = await preflight(files, options.inputFormat, io.stdin, build);
 		started(stats);
 		const model = options.model ?? defaultModel(io.env);
 		const limits = options.batch ? batchLimits(options) : undefined;
