@@ -85,11 +85,6 @@ const IGNORED: readonly {
 	},
 	{ flags: [['baseUrl', '--base-url']], when: (o) => o.mock === true, why: 'with --mock' },
 	{
-		flags: [['prices', '--prices']],
-		when: (o) => !o.estimate && !o.dryRun,
-		why: 'without --estimate or --dry-run',
-	},
-	{
 		flags: [
 			['batchSize', '--batch-size'],
 			['batchTokens', '--batch-tokens'],

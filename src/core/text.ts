@@ -9,3 +9,9 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
 export function shellQuote(arg: string): string {
 	return /^[\w./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
+
+/** Dollars to the cent, or to 4 significant digits under a cent. */
+export function formatUsd(usd: number): string {
+	if (usd === 0) return '$0';
+	return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${Number(usd.toPrecision(4))}`;
+}

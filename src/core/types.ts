@@ -121,7 +121,12 @@ export interface ResultRecord {
 	readonly cached: boolean;
 	/** The Batch API batch that answered it (`--batch`); null in realtime runs. */
 	readonly batch_id: string | null;
+	/** What the answer cost in USD, at the price of the way it was sent; null when unknown. */
+	readonly cost_usd: number | null;
 }
+
+/** The cost in USD of an answer's usage by a model, or null when its price is unknown. */
+export type Pricer = (model: string, usage: Usage) => number | null;
 
 /** What a successful result keeps of its answer: enough to answer the same request again. */
 export type Answer = Pick<ResultRecord, 'response' | 'model' | 'usage' | 'finish_reason'>;

@@ -1,4 +1,5 @@
-import { costOf, type ModelPrice, type PriceLookup } from './prices.ts';
+import { formatUsd } from '../core/text.ts';
+import { costOf, type ModelPrice, type PriceLookup, roundUsd } from './prices.ts';
 
 /** What a run would cost, from exact input tokens and the output bound; USD. */
 export interface Estimate {
@@ -58,7 +59,7 @@ export class EstimateTally {
 						? null
 						: max + costOf(price, { input: t.input, output: t.output }, tier);
 			}
-			return { min: nanoUsd(min), max: max === null ? null : nanoUsd(max) };
+			return { min: roundUsd(min), max: max === null ? null : roundUsd(max) };
 		};
 		const batch = range('batch');
 		return {
@@ -86,15 +87,4 @@ export function estimateText(estimate: Estimate): string {
 			: `cost: unknown, no price for ${estimate.unknown_prices.join(', ')}: give --prices FILE`,
 	];
 	return `${lines.join('\n')}\n`;
-}
-
-/** To a billionth of a dollar: no float noise (0.0000034499999999999996) in what scripts read. */
-function nanoUsd(usd: number): number {
-	return Math.round(usd * 1e9) / 1e9;
-}
-
-/** Dollars to the cent, or to 4 significant digits under a cent. */
-export function formatUsd(usd: number): string {
-	if (usd === 0) return '$0';
-	return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${Number(usd.toPrecision(4))}`;
 }

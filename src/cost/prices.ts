@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
+import type { Pricer } from '../core/types.ts';
 
 /** What a model costs, in USD per million tokens. */
 export interface ModelPrice {
@@ -32,7 +33,9 @@ export type PriceLookup = (model: string) => ModelPrice | undefined;
 export async function loadPrices(pricesFile?: string): Promise<PriceLookup> {
 	const own = pricesFile === undefined ? {} : readPricesFile(pricesFile);
 	const { calcPrice } = await import('@pydantic/genai-prices');
-	return (model) => {
+	// Asked once a model: a run prices every answer.
+	const known = new Map<string, ModelPrice | undefined>();
+	const lookup: PriceLookup = (model) => {
 		if (Object.hasOwn(own, model)) return own[model];
 		// Priced as one ordinary request, scaled to a million: a request of a million tokens
 		// would be priced at the long-context tier (gpt-5.4's input costs double past 272k).
@@ -54,6 +57,10 @@ export async function loadPrices(pricesFile?: string): Promise<PriceLookup> {
 			source: '@pydantic/genai-prices',
 			contextWindow: found.model.context_window ?? undefined,
 		};
+	};
+	return (model) => {
+		if (!known.has(model)) known.set(model, lookup(model));
+		return known.get(model);
 	};
 }
 
@@ -111,4 +118,23 @@ export function costOf(
 			usage.output * price.output) /
 		1e6;
 	return tier === 'batch' ? dollars * price.batch : dollars;
+}
+
+/** Prices answers at one way of sending, to a billionth of a dollar. */
+export function pricer(prices: PriceLookup, tier: 'realtime' | 'batch'): Pricer {
+	return (model, usage) => {
+		const price = prices(model);
+		if (!price) return null;
+		const usd = costOf(
+			price,
+			{ input: usage.prompt_tokens, output: usage.completion_tokens },
+			tier,
+		);
+		return roundUsd(usd);
+	};
+}
+
+/** To a billionth of a dollar: no float noise (0.0000034499999999999996) in what scripts read. */
+export function roundUsd(usd: number): number {
+	return Math.round(usd * 1e9) / 1e9;
 }

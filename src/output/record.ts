@@ -1,4 +1,11 @@
-import type { Answer, ChatMessage, Outcome, PromptRecord, ResultRecord } from '../core/types.ts';
+import type {
+	Answer,
+	ChatMessage,
+	Outcome,
+	Pricer,
+	PromptRecord,
+	ResultRecord,
+} from '../core/types.ts';
 
 type Input = string | readonly ChatMessage[];
 
@@ -11,8 +18,10 @@ export function resultRecord(
 	input: Input,
 	outcome: Outcome,
 	batchId: string | null = null,
+	price?: Pricer,
 ): ResultRecord {
 	const { completion, error } = outcome;
+	const usage = completion?.usage;
 	return {
 		...where(record, input),
 		response: completion?.text ?? null,
@@ -24,6 +33,7 @@ export function resultRecord(
 		latency_ms: Math.round(outcome.latencyMs),
 		cached: false,
 		batch_id: batchId,
+		cost_usd: usage && price ? price(completion?.model ?? '', usage) : null,
 	};
 }
 
@@ -41,6 +51,8 @@ export function cachedRecord(record: PromptRecord, input: Input, answer: Answer)
 		latency_ms: 0,
 		cached: true,
 		batch_id: null,
+		// Nothing was paid for it in this run.
+		cost_usd: 0,
 	};
 }
 
@@ -65,6 +77,7 @@ export function resumedRecord(
 		latency_ms,
 		cached,
 		batch_id: previous.batch_id ?? null,
+		cost_usd: previous.cost_usd ?? null,
 	};
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
+import { type PriceLookup, pricer } from '../cost/prices.ts';
 import type { BatchEnd } from '../engines/batch/dispatch.ts';
 import type { ShardLimits } from '../engines/batch/lines.ts';
 import type { DispatchEnd } from '../engines/realtime/stop.ts';
@@ -38,6 +39,8 @@ export interface Wiring {
 	/** What identifies the server in journal and cache. */
 	readonly server: string;
 	readonly cache: ResponseCache | undefined;
+	/** Prices for the records' `cost_usd`. */
+	readonly prices: PriceLookup;
 }
 
 /** The realtime engine: every prompt its own request, paced and retried. */
@@ -70,6 +73,7 @@ export async function runRealtime(w: Wiring): Promise<RunEnd> {
 			emit: w.emit,
 			ledger: w.ledger,
 			events: w.stats,
+			price: pricer(w.prices, 'realtime'),
 			verbose: (line) => reporter.verbose(line),
 			warn: (line) => reporter.warn(line),
 			redact: w.redact,
@@ -162,6 +166,7 @@ async function sendBatches(
 				previous,
 				note: (note) => journal.note(note),
 				events: w.stats,
+				price: pricer(w.prices, 'batch'),
 				workDir,
 				// Which batches run is progress: -q keeps it to itself, as it does the rest.
 				log: (line) => (options.quiet ? undefined : reporter.log(`promptbatch: ${line}`)),

@@ -10,6 +10,7 @@ import {
 } from '../core/config.ts';
 import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
+import { loadPrices } from '../cost/prices.ts';
 import { readRecords, STDIN } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
@@ -169,6 +170,9 @@ async function execute(
 						options.cache === true ? defaultCacheDir(io.env) : options.cache,
 						options.cacheTtlMs,
 					);
+		// Loaded while the input is checked; a bad --prices file is found before anything is sent.
+		const pricesLoading = loadPrices(options.prices);
+		pricesLoading.catch(() => {});
 		// What identifies the server in journal and cache: --mock's port changes every run.
 		const server = options.mock ? 'mock' : (connection?.baseURL ?? OPENAI_BASE_URL);
 		const total = await preflight(files, options.inputFormat, io.stdin, build, (record, request) =>
@@ -229,6 +233,7 @@ async function execute(
 			redact,
 			server,
 			cache,
+			prices: await pricesLoading,
 		};
 		const api = options.api ?? DEFAULTS.api;
 		await reporter.start(

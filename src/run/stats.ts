@@ -23,6 +23,10 @@ export class RunStats implements Counts, DispatchEvents {
 	cachedTokens = 0;
 	/** Successes an earlier run recorded (`--resume`), not sent again. */
 	resumed = 0;
+	/** USD this run's answers cost, and the answers with no known price. */
+	spentUsd = 0;
+	unpriced = 0;
+	readonly unpricedModels = new Set<string>();
 	/** The realtime engine's limiter, read for progress. */
 	pace: Pace | undefined = undefined;
 	readonly startedAt: number;
@@ -69,6 +73,11 @@ export class RunStats implements Counts, DispatchEvents {
 		} else if (result.usage) {
 			this.promptTokens += result.usage.prompt_tokens;
 			this.completionTokens += result.usage.completion_tokens;
+			if (result.cost_usd !== null) this.spentUsd += result.cost_usd;
+			else {
+				this.unpriced++;
+				this.unpricedModels.add(result.model ?? 'an unnamed model');
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type PromptbatchError, UsageError } from '../core/errors.ts';
+import { roundUsd } from '../cost/prices.ts';
 import type { RunEnd } from './engines.ts';
 import type { RunStats } from './stats.ts';
 
@@ -31,6 +32,9 @@ export interface RunSummary {
 	readonly promptTokens: number;
 	readonly completionTokens: number;
 	readonly elapsedMs: number;
+	/** USD this run's answers cost, and the answers with no known price (not counted in it). */
+	readonly costUsd: number;
+	readonly unpriced: number;
 }
 
 export function summarize(end: RunEnd, stats: RunStats | undefined): RunSummary {
@@ -47,6 +51,8 @@ export function summarize(end: RunEnd, stats: RunStats | undefined): RunSummary 
 		promptTokens: stats?.promptTokens ?? 0,
 		completionTokens: stats?.completionTokens ?? 0,
 		elapsedMs: Math.round(stats?.elapsedMs() ?? 0),
+		costUsd: roundUsd(stats?.spentUsd ?? 0),
+		unpriced: stats?.unpriced ?? 0,
 	};
 }
 
@@ -84,6 +90,8 @@ export function summaryJson(
 		started_at: context.startedAt.toISOString(),
 		ended_at: now.toISOString(),
 		elapsed_ms: summary.elapsedMs,
+		cost_usd: summary.costUsd,
+		unpriced: summary.unpriced,
 		model: context.model,
 		server: context.server,
 		engine: context.engine,

@@ -1,5 +1,7 @@
 /** The words of progress, pure: what a run's counts say at a moment. */
 
+import { formatUsd } from '../core/text.ts';
+
 /** The counts a run keeps, as progress and the summary read them. */
 export interface Counts {
 	/** Prompts in the input, when known in advance. */
@@ -18,6 +20,10 @@ export interface Counts {
 	readonly done: number;
 	/** Prompts that have their result from a request. */
 	readonly sent: number;
+	/** USD this run's answers cost, and the answers with no known price. */
+	readonly spentUsd: number;
+	readonly unpriced: number;
+	readonly unpricedModels: ReadonlySet<string>;
 	/** The pace requests keep, given or learned from the server; none in a batch run. */
 	readonly pace?: Pace | undefined;
 	elapsedMs(now?: number): number;
@@ -48,6 +54,7 @@ export function progressText(stats: Counts, now = performance.now()): string {
 		`${formatCount(stats.promptTokens + stats.completionTokens)} tokens`,
 		`${formatDuration(seconds)} elapsed`,
 	];
+	if (stats.spentUsd > 0) parts.splice(6, 0, `${formatUsd(stats.spentUsd)} spent`);
 	if (total !== undefined && rate > 0)
 		parts.push(`ETA ${formatDuration((total - stats.done) / rate)}`);
 	const pace = [

@@ -3,6 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import type { Environment } from '../core/config.ts';
 import { DEFAULTS } from '../core/options.ts';
+import { formatUsd } from '../core/text.ts';
 import { colorLevel } from './color.ts';
 import { type Counts, formatCount, progressText } from './progress-text.ts';
 
@@ -140,6 +141,9 @@ export class Reporter {
 		if (stats.cached > 0)
 			parts.push(`${stats.cached} cached (${formatCount(stats.cachedTokens)} tokens saved)`);
 		if (stats.resumed > 0) parts.push(`${stats.resumed} already done (resumed)`);
+		if (stats.spentUsd > 0) parts.push(`${formatUsd(stats.spentUsd)} spent`);
+		if (stats.unpricedModels.size > 0)
+			parts.push(`cost unknown for ${[...stats.unpricedModels].join(', ')} (give --prices)`);
 		this.log(`promptbatch: ${headline}: ${parts.join(', ')}`);
 	}
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, runCli, withFiles } from '../helpers/cli.ts';
+import { BIN, jsonLines, runCli, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('--estimate: prompts, exact input tokens, output bound and cost as hand arithmetic says; no key, nothing sent', async () => {
@@ -78,4 +80,60 @@ test('--help and --version never load the tokenizer or the price data', () => {
 		encoding: 'utf8',
 	});
 	assert.match(estimate.stderr, /LOADED gpt-tokenizer/);
+});
+
+test('after the run: each record has cost_usd at the price of the way it went; the summary says what was spent', async () => {
+	const server = await mockServer({ batchStageMs: 20 });
+	const dir = withFiles({
+		'prices.json': '{"house-model": {"input": 2, "output": 10, "batch": 0.5}}',
+		// The mock echoes: "abcdefgh" is 2 tokens in and 2 out.
+		'in.txt': 'abcdefgh\nabcdefgh\n',
+	});
+	const base = ['--base-url', server.url, '-f', 'jsonl', '--prices', 'prices.json', 'in.txt'];
+	// 2 in at $2/M and 2 out at $10/M: $0.000024 a prompt realtime, half that in a batch.
+	const realtime = await runCli([...base, '-m', 'house-model', '--summary-json', 's.json'], {
+		cwd: dir,
+	});
+	assert.equal(realtime.code, 0, realtime.stderr);
+	assert.deepEqual(
+		jsonLines(realtime.stdout).map((r) => r.cost_usd),
+		[0.000024, 0.000024],
+	);
+	assert.match(realtime.stderr, /promptbatch: done: 2 ok, .*, \$0\.000048 spent/);
+	assert.equal(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')).cost_usd, 0.000048);
+
+	const batch = await runCli([...base, '-m', 'house-model', '--batch', '--poll', '0.05', '-q'], {
+		cwd: dir,
+	});
+	assert.equal(batch.code, 0, batch.stderr);
+	assert.deepEqual(
+		jsonLines(batch.stdout).map((r) => r.cost_usd),
+		[0.000012, 0.000012],
+	);
+
+	// The maintained prices: gpt-4o-mini is $0.15 in and $0.60 out a million.
+	const builtIn = await runCli([...base, '-q'], { cwd: dir });
+	assert.deepEqual(
+		jsonLines(builtIn.stdout).map((r) => r.cost_usd),
+		[0.0000015, 0.0000015],
+	);
+
+	// A model with no price: null, and said once in the summary, never guessed.
+	const unknown = await runCli([...base, '-m', 'llama3'], { cwd: dir });
+	assert.equal(unknown.code, 0, unknown.stderr);
+	assert.deepEqual(
+		jsonLines(unknown.stdout).map((r) => r.cost_usd),
+		[null, null],
+	);
+	assert.equal(unknown.stderr.match(/cost unknown for llama3 \(give --prices\)/g)?.length, 1);
+});
+
+test('an answer from the cache cost nothing this run', async () => {
+	const server = await mockServer();
+	const dir = withFiles({ 'in.txt': 'abcdefgh\n' });
+	const args = ['--base-url', server.url, '-f', 'jsonl', '-q', '--cache', 'c', 'in.txt'];
+	await runCli(args, { cwd: dir });
+	const again = await runCli(args, { cwd: dir });
+	assert.equal(jsonLines(again.stdout)[0]?.cost_usd, 0);
+	assert.equal(jsonLines(again.stdout)[0]?.cached, true);
 });

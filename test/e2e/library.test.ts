@@ -43,6 +43,8 @@ test('run() in process: streams and environment come from its arguments, never t
 			promptTokens: 3,
 			completionTokens: 3,
 			elapsedMs: 0,
+			costUsd: 0.00000225,
+			unpriced: 0,
 		},
 	);
 	assert.ok(summary.elapsedMs > 0);

@@ -38,6 +38,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 		'attempts',
 		'batch_id',
 		'cached',
+		'cost_usd',
 		'error',
 		'file',
 		'finish_reason',
@@ -169,7 +170,7 @@ test('a summary goes to stderr, never stdout; off a terminal there is no spinner
 	assert.equal(result.stdout, '[1] one\n[2] two\n');
 	assert.match(
 		result.stderr,
-		/^promptbatch: starting: .*\npromptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s\n$/,
+		/^promptbatch: starting: .*\npromptbatch: done: 2 ok, 0 failed, 0 retries, .* tokens .*req\/s, \$[\d.]+ spent\n$/,
 	);
 	assert.doesNotMatch(result.stderr, /\u001b\[/, 'no colour or cursor codes off a TTY');
 });

@@ -21,7 +21,7 @@ test('off a terminal: a start line, then progress lines every --progress-interva
 	assert.ok(progress.length >= 2, result.stderr);
 	assert.match(
 		progress.at(-1) ?? '',
-		/^promptbatch: \d+ done, 0 failed, [01] retr(y|ies), \d+ in flight, [\d.]+ req\/s, \d+ tokens, \d+s elapsed, pace 6000 rpm$/,
+		/^promptbatch: \d+ done, 0 failed, [01] retr(y|ies), \d+ in flight, [\d.]+ req\/s, \d+ tokens, \$[\d.]+ spent, \d+s elapsed, pace 6000 rpm$/,
 	);
 	assert.match(lines.at(-1) ?? '', /^promptbatch: done: 31 ok, 0 failed, 1 retry, /);
 });
@@ -76,6 +76,9 @@ test('--summary-json writes the counts, tokens, timings and how the run ended, h
 			started_at: 'T',
 			ended_at: 'T',
 			elapsed_ms: 0,
+			// gpt-4o-mini: 7 in at $0.15/M and 7 out at $0.60/M.
+			cost_usd: 0.00000525,
+			unpriced: 0,
 			model: 'gpt-4o-mini',
 			server: server.url,
 			engine: 'realtime',

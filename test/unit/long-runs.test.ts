@@ -25,6 +25,7 @@ const record = (index: number, error: ResultRecord['error'] = null): ResultRecor
 	latency_ms: 1,
 	cached: false,
 	batch_id: null,
+	cost_usd: null,
 });
 const HEADER = '{"promptbatch_journal":1}\n';
 const line = (hash: string, r: ResultRecord) => `${JSON.stringify({ h: hash, r })}\n`;

@@ -27,6 +27,7 @@ const ok: ResultRecord = {
 	latency_ms: 5,
 	cached: false,
 	batch_id: null,
+	cost_usd: null,
 };
 const failed: ResultRecord = {
 	...ok,

@@ -4,6 +4,7 @@ import { FatalRunError, PromptbatchError, UsageError } from '../../core/errors.t
 import type {
 	ApiRequest,
 	ErrorInfo,
+	Pricer,
 	PromptRecord,
 	ResultRecord,
 	ResultSource,
@@ -45,6 +46,8 @@ export interface BatchDeps {
 	readonly previous: readonly BatchNote[];
 	readonly note: (note: BatchNote) => void;
 	readonly events: { settled(result: ResultRecord, source: ResultSource): void };
+	/** Prices an answer at the Batch API's price, for its record's `cost_usd`. */
+	readonly price?: Pricer | undefined;
 	/** A directory for the input files to upload. */
 	readonly workDir: string;
 	/** A line for stderr: a batch created, reattached, waiting. */
@@ -192,6 +195,7 @@ export async function dispatchBatches(
 								? { completion: outcome.completion, error: null, attempts: tries, latencyMs: 0 }
 								: { completion: null, error: outcome.error, attempts: tries, latencyMs: 0 },
 							batch.id,
+							deps.price,
 						);
 						settle(index, result, 'sent');
 					}

@@ -5,6 +5,7 @@ import { plural } from '../../core/text.ts';
 import type {
 	Answer,
 	ApiRequest,
+	Pricer,
 	PromptRecord,
 	ResultRecord,
 	ResultSource,
@@ -56,6 +57,8 @@ export interface DispatchDeps {
 	/** Answers what is already answered (resume, cache) and records what gets answered. */
 	readonly ledger?: Ledger | undefined;
 	readonly events: DispatchEvents;
+	/** Prices an answer at the realtime price, for its record's `cost_usd`. */
+	readonly price?: Pricer | undefined;
 	readonly verbose: (line: string) => void;
 	/** A warning for the user. */
 	readonly warn: (line: string) => void;
@@ -154,7 +157,8 @@ export async function dispatch(
 	};
 	const send = async (record: PromptRecord, request: ApiRequest): Promise<Settled | undefined> => {
 		const outcome = await attempt(record.index, request, ctx);
-		return outcome && { result: resultRecord(record, request.input, outcome), source: 'sent' };
+		const result = outcome && resultRecord(record, request.input, outcome, null, deps.price);
+		return result && { result, source: 'sent' };
 	};
 	const reuse = (record: PromptRecord, request: ApiRequest, answer: Answer): Settled => ({
 		result: cachedRecord(record, request.input, answer),
