@@ -97,6 +97,7 @@ function runOptions(program: Command): RunOptions {
 		summaryJson: o.summaryJson,
 		dryRun: o.dryRun,
 		estimate: o.estimate,
+		maxCost: o.maxCost,
 		prices: o.prices,
 		mock: o.mock,
 		batch: o.batch,
@@ -226,6 +227,10 @@ export function buildProgram(write: ProgramOutput): Command {
 				'--estimate',
 				'print the prompt count, exact input tokens, output bound and cost (realtime, batch, flex) and send nothing; -f json for one JSON object',
 			),
+			new Option(
+				'--max-cost <usd>',
+				'never spend more: each request reserves its worst case before it is sent, and the run stops (exit 1, resumable) before one would cross the cap',
+			).argParser(numberAbove(0, 1_000_000_000)),
 			new Option(
 				'--prices <file>',
 				'prices over the built-in ones, JSON: {"MODEL": {"input": 0.15, "output": 0.6, "cached_input": 0.075, "batch": 0.5}} in USD per million tokens',

@@ -114,6 +114,8 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly dryRun?: boolean;
 	/** Write what the run would cost instead of sending anything. */
 	readonly estimate?: boolean;
+	/** Spend at most this many USD: requests are sent only while their worst case fits. @default no cap */
+	readonly maxCost?: number | undefined;
 	/** A JSON file of prices over the built-in ones: `{"MODEL": {"input", "output", ...}}`. */
 	readonly prices?: string | undefined;
 	/** Run against the built-in mock server. */

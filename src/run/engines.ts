@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
+import type { Budget } from '../cost/budget.ts';
 import { type PriceLookup, pricer } from '../cost/prices.ts';
 import type { BatchEnd } from '../engines/batch/dispatch.ts';
 import type { ShardLimits } from '../engines/batch/lines.ts';
@@ -41,6 +42,8 @@ export interface Wiring {
 	readonly cache: ResponseCache | undefined;
 	/** Prices for the records' `cost_usd`. */
 	readonly prices: PriceLookup;
+	/** `--max-cost`'s reservations. */
+	readonly budget: Budget | undefined;
 }
 
 /** The realtime engine: every prompt its own request, paced and retried. */
@@ -74,6 +77,7 @@ export async function runRealtime(w: Wiring): Promise<RunEnd> {
 			ledger: w.ledger,
 			events: w.stats,
 			price: pricer(w.prices, 'realtime'),
+			budget: w.budget,
 			verbose: (line) => reporter.verbose(line),
 			warn: (line) => reporter.warn(line),
 			redact: w.redact,

@@ -23,6 +23,7 @@ import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { NO_PROMPTS, Reporter } from '../terminal/progress.ts';
 import { introText } from '../terminal/progress-text.ts';
+import { budgetable, loadBudget } from './budget.ts';
 import { sendNothing } from './dry-run.ts';
 import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
 import {
@@ -113,6 +114,11 @@ async function execute(
 			"it cancels a run's batches: give the command that started them, with --resume --cancel",
 		);
 	}
+	if (options.maxCost !== undefined && options.batch)
+		throw new UsageError(
+			'--max-cost does not yet work with --batch',
+			'check the cost first with --estimate --batch, or keep the cap with a realtime run',
+		);
 	// A batch run to stdout resumes from its state file; any other run from -o FILE's journal.
 	if (resume && options.output === undefined && !options.batch) {
 		throw new UsageError(
@@ -175,9 +181,28 @@ async function execute(
 		pricesLoading.catch(() => {});
 		// What identifies the server in journal and cache: --mock's port changes every run.
 		const server = options.mock ? 'mock' : (connection?.baseURL ?? OPENAI_BASE_URL);
-		const total = await preflight(files, options.inputFormat, io.stdin, build, (record, request) =>
-			checkResume(previous?.entries, record, requestKey(server, request)),
+		const model = options.model ?? defaultModel(io.env);
+		// With --max-cost every request must be priced and bounded before the first is sent.
+		const budgetCheck =
+			options.maxCost === undefined ? undefined : budgetable(await pricesLoading, model);
+		const total = await preflight(
+			files,
+			options.inputFormat,
+			io.stdin,
+			build,
+			(record, request) => {
+				checkResume(previous?.entries, record, requestKey(server, request));
+				budgetCheck?.(request);
+			},
 		);
+		const budget =
+			options.maxCost === undefined
+				? undefined
+				: await loadBudget(options.maxCost, await pricesLoading, model);
+		if (budget && options.maxTokens === undefined && !options.quiet)
+			reporter.warn(
+				"--max-cost without --max-tokens: each prompt reserves all the output its model's context window allows, so the cap stops the run early; give --max-tokens for a closer bound",
+			);
 		checkResumeLength(previous?.entries, total);
 		if (cache) {
 			const pruning = cache.prune();
@@ -234,6 +259,7 @@ async function execute(
 			server,
 			cache,
 			prices: await pricesLoading,
+			budget,
 		};
 		const api = options.api ?? DEFAULTS.api;
 		await reporter.start(

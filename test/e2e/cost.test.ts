@@ -137,3 +137,77 @@ test('an answer from the cache cost nothing this run', async () => {
 	assert.equal(jsonLines(again.stdout)[0]?.cost_usd, 0);
 	assert.equal(jsonLines(again.stdout)[0]?.cached, true);
 });
+
+test('--max-cost stops before the cap by the real usage, never above it, and --resume finishes with nothing paid twice', async () => {
+	const server = await mockServer({ latencyMs: [5, 20] });
+	const lines = Array.from(
+		{ length: 30 },
+		(_, i) => `prompt number ${String(i).padStart(2, '0')} here`,
+	);
+	const dir = withFiles({
+		'prices.json': '{"house-model": {"input": 100, "output": 1000}}',
+		'in.txt': `${lines.join('\n')}\n`,
+	});
+	const args = [
+		'--base-url',
+		server.url,
+		'-m',
+		'house-model',
+		'--prices',
+		'prices.json',
+		'--max-tokens',
+		'10',
+		'-f',
+		'jsonl',
+		'-o',
+		'out.jsonl',
+		'--summary-json',
+		's.json',
+		'in.txt',
+	];
+	const capped = await runCli([...args, '--max-cost', '0.1'], { cwd: dir });
+	assert.equal(capped.code, 1, capped.stderr);
+	assert.match(capped.stderr, /--max-cost \$0\.10 reached: /);
+	assert.match(capped.stderr, /to finish the run: .* --resume/);
+	const records = jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8'));
+	const spent = records.reduce((sum, r) => sum + (r.cost_usd as number), 0);
+	assert.ok(records.length > 0 && records.length < 30, `${records.length} answered`);
+	assert.ok(spent <= 0.1, `spent ${spent}`);
+	// Each answer cost about 0.0088, so the cap was used, not left idle: at most one more would fit.
+	assert.ok(spent > 0.1 - 2 * 0.0115, `spent ${spent}`);
+	assert.equal(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')).end, 'halted');
+	assert.equal(server.requests.length, records.length, 'nothing beyond the cap was sent');
+
+	const resumed = await runCli([...args, '--max-cost', '1', '--resume'], { cwd: dir });
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.equal(jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).length, 30);
+	assert.equal(server.requests.length, 30, 'no prompt sent twice');
+});
+
+test('--max-cost refuses to start without a price, and with --batch; without --max-tokens it says what it reserves', async () => {
+	const server = await mockServer();
+	const unknown = await runCli(
+		['--base-url', server.url, '-m', 'llama3', '--max-tokens', '5', '--max-cost', '1'],
+		{
+			input: 'a\n',
+		},
+	);
+	assert.equal(unknown.code, 2, unknown.stderr);
+	assert.match(
+		unknown.stderr,
+		/--max-cost: no price for model llama3.*give its price with --prices FILE/,
+	);
+	const batch = await runCli(['--base-url', server.url, '--batch', '--max-cost', '1'], {
+		input: 'a\n',
+	});
+	assert.equal(batch.code, 2, batch.stderr);
+	assert.match(batch.stderr, /--max-cost does not yet work with --batch/);
+	// gpt-4o-mini's whole 128k context window of output is $0.077: a 5-cent cap sends nothing.
+	const unbounded = await runCli(['--base-url', server.url, '--max-cost', '0.05'], {
+		input: 'a\n',
+	});
+	assert.equal(unbounded.code, 1, unbounded.stderr);
+	assert.match(unbounded.stderr, /warning: --max-cost without --max-tokens/);
+	assert.match(unbounded.stderr, /--max-cost \$0\.05 reached: \$0 spent or in flight/);
+	assert.equal(server.requests.length, 0);
+});

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from '../../src/core/errors.ts';
+import { HaltError, UsageError } from '../../src/core/errors.ts';
 import { formatUsd } from '../../src/core/text.ts';
+import type { ApiRequest, ResultRecord } from '../../src/core/types.ts';
+import { Budget } from '../../src/cost/budget.ts';
 import { EstimateTally } from '../../src/cost/estimate.ts';
 import { costOf, loadPrices, type ModelPrice, readPricesFile } from '../../src/cost/prices.ts';
 import { countBody, TokenCounter } from '../../src/requests/exact-tokens.ts';
@@ -119,4 +121,34 @@ test('estimates: exact input, output bound or unbounded, unknown prices null, ne
 	assert.deepEqual(estimate.cost_usd, { realtime: null, batch: null, flex: null });
 	assert.deepEqual(estimate.unknown_prices, ['other']);
 	assert.deepEqual([0, 0.00345, 12.3456].map(formatUsd), ['$0', '$0.00345', '$12.35']);
+});
+
+test('Budget: reserves the worst case, settles to the real cost, waits for requests in flight, never crosses the cap', async () => {
+	const request = { body: {} } as ApiRequest;
+	const budget = new Budget(1, async () => 0.4);
+	const answered = (cost: number) => ({ error: null, cost_usd: cost }) as ResultRecord;
+	const first = await budget.reserve(request);
+	const second = await budget.reserve(request);
+	assert.deepEqual([first, second], [0.4, 0.4]);
+	// 0.8 is committed: a third 0.4 waits for an answer rather than halting...
+	const third = budget.reserve(request);
+	budget.settle(0.4, answered(0.1));
+	assert.equal(await third, 0.4);
+	// ...0.9 now: a fourth can't fit even when a server error gives its reservation back.
+	const fourth = budget.reserve(request);
+	budget.settle(0.4, { error: { status: 500 } } as ResultRecord);
+	assert.equal(await fourth, 0.4);
+	// A timeout may have been billed: its reservation stays. 0.9 committed, nothing in flight.
+	budget.settle(0.4, { error: { status: null } } as ResultRecord);
+	budget.settle(0.4, answered(0.4));
+	const refused = await budget.reserve(request);
+	assert.ok(refused instanceof HaltError);
+	assert.match(
+		refused.message,
+		/--max-cost \$1\.00 reached: \$0\.90 spent or in flight, and the next prompt could cost up to \$0\.40/,
+	);
+	const cheap = new Budget(1, async () => 0.5);
+	const never = await cheap.reserve(request);
+	cheap.release(never as number);
+	assert.equal(await cheap.reserve(request), 0.5);
 });

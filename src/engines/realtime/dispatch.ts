@@ -10,6 +10,7 @@ import type {
 	ResultRecord,
 	ResultSource,
 } from '../../core/types.ts';
+import type { Budget } from '../../cost/budget.ts';
 import type { Transport } from '../../http/transport.ts';
 import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
 import type { Ledger } from '../../state/ledger.ts';
@@ -57,6 +58,8 @@ export interface DispatchDeps {
 	/** Answers what is already answered (resume, cache) and records what gets answered. */
 	readonly ledger?: Ledger | undefined;
 	readonly events: DispatchEvents;
+	/** `--max-cost`: what each request may cost is reserved before it is sent. */
+	readonly budget?: Budget | undefined;
 	/** Prices an answer at the realtime price, for its record's `cost_usd`. */
 	readonly price?: Pricer | undefined;
 	readonly verbose: (line: string) => void;
@@ -189,9 +192,24 @@ export async function dispatch(
 				track(settle(record, request, reuse(record, request, known.answer)));
 				continue;
 			}
+			const reserved = await deps.budget?.reserve(request);
+			if (reserved instanceof HaltError) {
+				stop.stop({ kind: 'halted', error: reserved }, false);
+				break;
+			}
+			// Waiting for the budget may outlast a stop: nothing new goes out after one.
+			if (stop.stopSending.aborted) {
+				if (reserved !== undefined) deps.budget?.release(reserved);
+				break;
+			}
 			const task = queue.add(() =>
 				known ? follow(known.answer, record, request) : send(record, request),
 			) as Promise<Settled | undefined>;
+			if (reserved !== undefined)
+				task.then(
+					(settled) => deps.budget?.settle(reserved, settled?.result),
+					() => deps.budget?.settle(reserved, undefined),
+				);
 			if (!known)
 				ledger?.sending(
 					request,
