@@ -80,11 +80,15 @@ export function readPricesFile(path: string): Record<string, ModelPrice> {
 	const prices: Record<string, ModelPrice> = {};
 	for (const [model, entry] of Object.entries(parsed)) {
 		const e = entry as Record<string, unknown>;
-		const field = (name: string, fallback?: number) => {
+		const field = (
+			name: string,
+			fallback?: number,
+			what = 'of USD per million tokens, 0 or more',
+		) => {
 			const value = e?.[name] ?? fallback;
 			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
 				throw new UsageError(
-					`--prices ${path}: "${model}".${name} must be a number of USD per million tokens, 0 or more`,
+					`--prices ${path}: "${model}".${name} must be a number ${what}`,
 					PRICES_HINT,
 				);
 			return value;
@@ -96,7 +100,10 @@ export function readPricesFile(path: string): Record<string, ModelPrice> {
 			cachedInput: field('cached_input', input),
 			batch: field('batch', DEFAULT_BATCH_FACTOR),
 			source: `--prices ${path}`,
-			contextWindow: typeof e?.context_window === 'number' ? e.context_window : undefined,
+			contextWindow:
+				e?.context_window === undefined
+					? undefined
+					: field('context_window', undefined, 'of tokens'),
 		};
 	}
 	return prices;

@@ -16,7 +16,7 @@ export async function preflight(
 	inputFormat: InputFormat | undefined,
 	stdin: Readable,
 	build: (record: PromptRecord) => ApiRequest,
-	check?: (record: PromptRecord, request: ApiRequest) => void,
+	check?: (record: PromptRecord, request: ApiRequest) => void | Promise<void>,
 ): Promise<number | undefined> {
 	const named = files.filter((file) => !readsOnce(file));
 	// Indexes only match the real run's when no stream comes between the files.
@@ -24,7 +24,7 @@ export async function preflight(
 	let total = 0;
 	for await (const record of readRecords(named, inputFormat, stdin)) {
 		const request = build(record);
-		if (positional) check?.(record, request);
+		if (positional) await check?.(record, request);
 		total++;
 	}
 	return positional ? total : undefined;

@@ -24,6 +24,7 @@ import { acquireLock } from '../state/lock.ts';
 import { NO_PROMPTS, Reporter } from '../terminal/progress.ts';
 import { introText } from '../terminal/progress-text.ts';
 import { budgetable, loadBudget } from './budget.ts';
+import { checkedRecords, contextCheck } from './context.ts';
 import { sendNothing } from './dry-run.ts';
 import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
 import {
@@ -185,14 +186,16 @@ async function execute(
 		// With --max-cost every request must be priced and bounded before the first is sent.
 		const budgetCheck =
 			options.maxCost === undefined ? undefined : budgetable(await pricesLoading, model);
+		const fits = contextCheck(await pricesLoading, model);
 		const total = await preflight(
 			files,
 			options.inputFormat,
 			io.stdin,
 			build,
-			(record, request) => {
+			async (record, request) => {
 				checkResume(previous?.entries, record, requestKey(server, request));
 				budgetCheck?.(request);
+				await fits(record, request);
 			},
 		);
 		const budget =
@@ -243,10 +246,11 @@ async function execute(
 						baseURL: server,
 					})
 				: undefined;
+		const read = readRecords(files, options.inputFormat, io.stdin, closeInputs.signal);
 		const wiring: Wiring = {
 			options,
 			io,
-			records: readRecords(files, options.inputFormat, io.stdin, closeInputs.signal),
+			records: total === undefined ? checkedRecords(read, build, fits) : read,
 			build,
 			target,
 			ledger,

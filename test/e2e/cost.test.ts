@@ -211,3 +211,46 @@ test('--max-cost refuses to start without a price, and with --batch; without --m
 	assert.match(unbounded.stderr, /--max-cost \$0\.05 reached: \$0 spent or in flight/);
 	assert.equal(server.requests.length, 0);
 });
+
+test("a prompt past its model's context window is refused as bad input, with file:line, before anything is sent", async () => {
+	const server = await mockServer();
+	// 40 words of one token each, framed as a chat (3 + "user" + 3 priming): 47 tokens, under 50.
+	const long = Array.from({ length: 40 }, () => 'word').join(' ');
+	const dir = withFiles({
+		'prices.json': '{"tiny": {"input": 1, "output": 1, "context_window": 50}}',
+		'in.txt': `short\nshort\n${long}\n`,
+	});
+	const base = ['--base-url', server.url, '-m', 'tiny', '--prices', 'prices.json'];
+	const tight = await runCli([...base, '--max-tokens', '20', 'in.txt'], { cwd: dir });
+	assert.equal(tight.code, 2, tight.stderr);
+	assert.equal(
+		tight.stderr,
+		'promptbatch: in.txt:3: prompt 3 is 47 tokens and asks for up to 20 more, past the 50-token context window of tiny (lower --max-tokens, or shorten the prompt)\n',
+	);
+	assert.equal(server.requests.length, 0);
+	assert.equal(tight.stdout, '');
+
+	const fits = await runCli([...base, 'in.txt'], { cwd: dir });
+	assert.equal(fits.code, 0, fits.stderr);
+	assert.equal(server.requests.length, 3);
+
+	// Read once from stdin, the prompt is refused when it comes, before it is sent.
+	const piped = await runCli([...base, '--max-tokens', '20', '-f', 'jsonl'], {
+		cwd: dir,
+		input: `short\n${long}\nshort\n`,
+	});
+	assert.equal(piped.code, 2, piped.stderr);
+	assert.match(piped.stderr, /^promptbatch: -:2: prompt 2 is 47 tokens/m);
+	assert.equal(server.requests.length, 4, 'the long prompt and those after it were never sent');
+	assert.equal(jsonLines(piped.stdout).length, 1);
+
+	// A real model's window: gpt-4o-mini takes 128,000 tokens.
+	const huge = `${'word '.repeat(130_000)}\n`;
+	const real = await runCli(['--base-url', server.url, '-'], { input: huge });
+	assert.equal(real.code, 2, real.stderr);
+	assert.match(
+		real.stderr,
+		/-:1: prompt 1 is 130008 tokens, past the 128000-token context window of gpt-4o-mini \(shorten or split/,
+	);
+	assert.equal(server.requests.length, 4);
+});

@@ -80,6 +80,9 @@ test('prices: the maintained data, a --prices file over it, and the batch factor
 		[0.15, 0.6, 0.075, 0.5],
 	);
 	assert.equal(builtIn('no-such-model'), undefined);
+	assert.equal(mini.contextWindow, 128_000);
+	writeFileSync(file, '{"m": {"input": 1, "output": 1, "context_window": 4096}}');
+	assert.equal(readPricesFile(file).m?.contextWindow, 4096);
 	// The price of an ordinary request, not of the long-context tier (past 272k input tokens).
 	assert.deepEqual([builtIn('gpt-5.4')?.input, builtIn('gpt-5.4')?.output], [2.5, 15]);
 	assert.equal(costOf(mini, { input: 1e6, output: 1e6 }), 0.75);
@@ -88,6 +91,7 @@ test('prices: the maintained data, a --prices file over it, and the batch factor
 		'[]',
 		'{"m": {"input": -1, "output": 1}}',
 		'{"m": {"input": 1}}',
+		'{"m": {"input": 1, "output": 1, "context_window": "big"}}',
 		'not json',
 	]) {
 		writeFileSync(file, bad);
