@@ -77,6 +77,11 @@ export interface Completion {
 	readonly model: string | null;
 	readonly usage: Usage | null;
 	readonly finishReason: string | null;
+	/**
+	 * What the server says the answer cost, in USD (OpenRouter's `usage.cost`, LiteLLM's
+	 * `x-litellm-response-cost`): it knows better than a price table.
+	 */
+	readonly costUsd?: number | undefined;
 }
 
 /** The `error` field of an output record. */

@@ -21,13 +21,24 @@ export class StreamedResponseError extends Error {
 	override readonly name = 'StreamedResponseError';
 }
 
-export function parseCompletion(api: Api, data: unknown): Completion {
+export function parseCompletion(api: Api, data: unknown, headers?: HeaderReader): Completion {
 	if (data === null || typeof data !== 'object' || Array.isArray(data)) {
 		throw new MalformedResponseError(`unparseable response body: ${preview(data)}`);
 	}
 	const body = data as Record<string, unknown>;
 	const model = typeof body.model === 'string' ? body.model : null;
-	return api === 'chat' ? chatCompletion(body, model) : responsesCompletion(body, model);
+	const completion =
+		api === 'chat' ? chatCompletion(body, model) : responsesCompletion(body, model);
+	const costUsd = reportedCost(body, headers);
+	return costUsd === undefined ? completion : { ...completion, costUsd };
+}
+
+/** The cost the server reports: OpenRouter's `usage.cost`, or LiteLLM's header. */
+function reportedCost(body: Record<string, unknown>, headers?: HeaderReader): number | undefined {
+	const inUsage = (body.usage as { cost?: unknown } | null | undefined)?.cost;
+	const header = headers?.get('x-litellm-response-cost');
+	const cost = typeof inUsage === 'number' ? inUsage : header ? Number(header) : undefined;
+	return cost !== undefined && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
 function chatCompletion(body: Record<string, unknown>, model: string | null): Completion {

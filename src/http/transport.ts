@@ -39,7 +39,10 @@ export function createTransport(connection: Connection, options: ClientSetup): T
 			);
 		}
 		try {
-			return { completion: parseCompletion(request.api, data), headers: response.headers };
+			return {
+				completion: parseCompletion(request.api, data, response.headers),
+				headers: response.headers,
+			};
 		} catch (error) {
 			throw new MalformedResponseError((error as Error).message, response.headers);
 		}

@@ -62,6 +62,8 @@ export interface MockServerOptions {
 	 * alongside it win. @default 'openai'
 	 */
 	readonly profile?: 'openai' | 'local';
+	/** Reported in every answer's `usage.cost` (USD), as OpenRouter does. */
+	readonly usageCost?: number;
 	/** Sent with every answer, after everything else: to reproduce a server's odd headers. */
 	readonly headers?: Readonly<Record<string, string>>;
 	/** When set, any other bearer token gets a 401 (whose message echoes it, as a careless server might). */
@@ -197,6 +199,8 @@ export async function startMockServer(given: MockServerOptions = {}): Promise<Mo
 					path === '/responses'
 						? responsesBody(body, prompt, tokens)
 						: chatBody(body, prompt, tokens, outputCap(body[capField] ?? body.max_tokens));
+				if (options.usageCost !== undefined)
+					Object.assign(answer.usage, { cost: options.usageCost });
 				// transformers serve streams unless the body says "stream": false.
 				if (options.streams === 'always' || (options.streams && body.stream !== false)) {
 					res.writeHead(200, { 'content-type': 'text/event-stream' });

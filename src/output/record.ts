@@ -33,7 +33,8 @@ export function resultRecord(
 		latency_ms: Math.round(outcome.latencyMs),
 		cached: false,
 		batch_id: batchId,
-		cost_usd: usage && price ? price(completion?.model ?? '', usage) : null,
+		cost_usd:
+			completion?.costUsd ?? (usage && price ? price(completion?.model ?? '', usage) : null),
 	};
 }
 

@@ -128,6 +128,37 @@ test('after the run: each record has cost_usd at the price of the way it went; t
 	assert.equal(unknown.stderr.match(/cost unknown for llama3 \(give --prices\)/g)?.length, 1);
 });
 
+test('a cost the server reports wins over the price table: OpenRouter usage.cost, LiteLLM header', async () => {
+	const input = 'abcdefgh\nabcdefgh\n';
+	const openrouter = await mockServer({ usageCost: 0.0125 });
+	const routed = await runCli(['--base-url', openrouter.url, '-f', 'jsonl', '-m', 'llama3'], {
+		input,
+	});
+	assert.equal(routed.code, 0, routed.stderr);
+	assert.deepEqual(
+		jsonLines(routed.stdout).map((r) => r.cost_usd),
+		[0.0125, 0.0125],
+	);
+	assert.match(routed.stderr, /done: 2 ok, .*\$0\.03 spent/);
+	assert.doesNotMatch(routed.stderr, /cost unknown/);
+
+	const litellm = await mockServer({ headers: { 'x-litellm-response-cost': '0.0031' } });
+	const proxied = await runCli(['--base-url', litellm.url, '-f', 'jsonl', '-q'], { input });
+	assert.deepEqual(
+		jsonLines(proxied.stdout).map((r) => r.cost_usd),
+		[0.0031, 0.0031],
+		'the header, not gpt-4o-mini price',
+	);
+
+	// A hostile or broken figure is no cost: the price table's answer stands.
+	const broken = await mockServer({ headers: { 'x-litellm-response-cost': '-1e309' } });
+	const priced = await runCli(['--base-url', broken.url, '-f', 'jsonl', '-q'], { input });
+	assert.deepEqual(
+		jsonLines(priced.stdout).map((r) => r.cost_usd),
+		[0.0000015, 0.0000015],
+	);
+});
+
 test('an answer from the cache cost nothing this run', async () => {
 	const server = await mockServer();
 	const dir = withFiles({ 'in.txt': 'abcdefgh\n' });
