@@ -32,6 +32,7 @@ const REALTIME_ONLY: readonly [string, string][] = [
 	['rpm', '--rpm'],
 	['tpm', '--tpm'],
 	['timeout', '--timeout'],
+	['serviceTier', '--service-tier'],
 ];
 
 /** Where commander writes help, version and usage errors. */
@@ -82,7 +83,8 @@ function runOptions(program: Command): RunOptions {
 		rpm: o.rpm,
 		tpm: o.tpm,
 		retries: o.retries,
-		timeoutMs: o.timeout * 1000,
+		timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
+		serviceTier: o.serviceTier,
 		format: o.format,
 		output: o.output,
 		resume: o.resume,
@@ -167,6 +169,10 @@ export function buildProgram(write: ProgramOutput): Command {
 				.choices(['chat', 'responses'])
 				.default(DEFAULTS.api),
 			new Option(
+				'--service-tier <tier>',
+				'service_tier of every request: flex costs what --batch does, answers slower, and may be unavailable (retried)',
+			).choices(['auto', 'default', 'flex', 'priority']),
+			new Option(
 				'--base-url <url>',
 				'an OpenAI-compatible server (default: $OPENAI_BASE_URL, else OpenAI)',
 			),
@@ -190,9 +196,10 @@ export function buildProgram(write: ProgramOutput): Command {
 			)
 				.argParser(integerIn(0, LIMITS.retries))
 				.default(DEFAULTS.retries),
-			new Option('--timeout <seconds>', 'per attempt')
-				.argParser(numberAbove(0, LIMITS.timeoutSeconds))
-				.default(DEFAULTS.timeoutMs / 1000),
+			new Option(
+				'--timeout <seconds>',
+				`per attempt (default: ${DEFAULTS.timeoutMs / 1000}, ${DEFAULTS.flexTimeoutMs / 1000} with --service-tier flex)`,
+			).argParser(numberAbove(0, LIMITS.timeoutSeconds)),
 		),
 		...group(
 			'Output:',

@@ -1,4 +1,4 @@
-import type { Api, InputFormat, OutputFormat } from './types.ts';
+import type { Api, InputFormat, OutputFormat, ServiceTier } from './types.ts';
 
 /** Where requests go without --base-url or $OPENAI_BASE_URL. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -13,6 +13,8 @@ export const DEFAULTS = {
 	concurrency: 8,
 	retries: 5,
 	timeoutMs: 600_000,
+	/** Per attempt with flex processing, which queues: OpenAI's own advice. */
+	flexTimeoutMs: 900_000,
 	format: 'text',
 	graceMs: 5000,
 	/** Between progress lines when stderr is not a terminal. */
@@ -24,6 +26,7 @@ export const DEFAULTS = {
 	/** Bytes in one Batch API input file: the service takes 200 MB; a margin for multipart. */
 	batchBytes: 190_000_000,
 } as const satisfies Partial<Record<keyof RunOptions, unknown>> & {
+	flexTimeoutMs: number;
 	reorderWindow: number;
 	batchBytes: number;
 };
@@ -54,6 +57,8 @@ export interface RequestOptions {
 	readonly maxTokens?: number | undefined;
 	/** Ask for a JSON object response. */
 	readonly json?: boolean | undefined;
+	/** `service_tier` on every request. @default the server's (auto) */
+	readonly serviceTier?: ServiceTier | undefined;
 	/** Extra body fields, merged last, so they override everything above. */
 	readonly params?: Readonly<Record<string, unknown>> | undefined;
 	/**
@@ -81,7 +86,7 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly tpm?: number | undefined;
 	/** Retries of a transient failure. @default DEFAULTS.retries */
 	readonly retries?: number;
-	/** Per attempt. @default DEFAULTS.timeoutMs */
+	/** Per attempt. @default DEFAULTS.timeoutMs, DEFAULTS.flexTimeoutMs with flex */
 	readonly timeoutMs?: number;
 	/** @default DEFAULTS.format */
 	readonly format?: OutputFormat;
@@ -132,4 +137,12 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly wait?: boolean;
 	/** With `resume` and `batch`: cancel the run's batches, keep what they finished. */
 	readonly cancel?: boolean;
+}
+
+/** The time each attempt may take: flex processing queues, so it is given longer by default. */
+export function attemptTimeoutMs(options: Pick<RunOptions, 'timeoutMs' | 'serviceTier'>): number {
+	return (
+		options.timeoutMs ??
+		(options.serviceTier === 'flex' ? DEFAULTS.flexTimeoutMs : DEFAULTS.timeoutMs)
+	);
 }

@@ -7,6 +7,9 @@ export type InputFormat = 'lines' | 'nul' | 'jsonl' | 'json' | 'csv' | 'tsv';
 export type OutputFormat = 'text' | 'json' | 'jsonl';
 export type Api = 'chat' | 'responses';
 
+/** OpenAI's processing tiers (`service_tier`); flex costs what the Batch API does. */
+export type ServiceTier = 'auto' | 'default' | 'flex' | 'priority';
+
 /** A chat message as the user wrote it; sent on unchanged. */
 export interface ChatMessage {
 	readonly role: string;
@@ -82,6 +85,8 @@ export interface Completion {
 	 * `x-litellm-response-cost`): it knows better than a price table.
 	 */
 	readonly costUsd?: number | undefined;
+	/** The tier that served it, as the response says (`service_tier`). */
+	readonly serviceTier?: string | undefined;
 }
 
 /** The `error` field of an output record. */
@@ -128,10 +133,15 @@ export interface ResultRecord {
 	readonly batch_id: string | null;
 	/** What the answer cost in USD, at the price of the way it was sent; null when unknown. */
 	readonly cost_usd: number | null;
+	/** The processing tier that served it, as the response says (`service_tier`); null when it says none. */
+	readonly service_tier: string | null;
 }
 
-/** The cost in USD of an answer's usage by a model, or null when its price is unknown. */
-export type Pricer = (model: string, usage: Usage) => number | null;
+/**
+ * The cost in USD of an answer's usage by a model, served by a tier (flex costs what a batch
+ * does), or null when its price is unknown.
+ */
+export type Pricer = (model: string, usage: Usage, tier?: string) => number | null;
 
 /** What a successful result keeps of its answer: enough to answer the same request again. */
 export type Answer = Pick<ResultRecord, 'response' | 'model' | 'usage' | 'finish_reason'>;

@@ -127,11 +127,16 @@ export function costOf(
 	return tier === 'batch' ? dollars * price.batch : dollars;
 }
 
-/** Prices answers at one way of sending, to a billionth of a dollar. */
-export function pricer(prices: PriceLookup, tier: 'realtime' | 'batch'): Pricer {
-	return (model, usage) => {
+/**
+ * Prices answers at one way of sending, to a billionth of a dollar. A realtime answer is priced
+ * by the tier the response says served it (flex: the batch price; priority has no known price);
+ * a Batch API answer is a batch's, whatever its body says.
+ */
+export function pricer(prices: PriceLookup, sent: 'realtime' | 'batch'): Pricer {
+	return (model, usage, served) => {
 		const price = prices(model);
-		if (!price) return null;
+		const tier = sent === 'batch' ? sent : servedAs(served, sent);
+		if (!price || tier === undefined) return null;
 		const usd = costOf(
 			price,
 			{ input: usage.prompt_tokens, output: usage.completion_tokens },
@@ -139,6 +144,12 @@ export function pricer(prices: PriceLookup, tier: 'realtime' | 'batch'): Pricer 
 		);
 		return roundUsd(usd);
 	};
+}
+
+function servedAs(served: string | undefined, sent: 'realtime' | 'batch') {
+	if (served === undefined) return sent;
+	if (served === 'flex') return 'batch';
+	return served === 'default' || served === 'auto' ? 'realtime' : undefined;
 }
 
 /** To a billionth of a dollar: no float noise (0.0000034499999999999996) in what scripts read. */

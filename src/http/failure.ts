@@ -19,6 +19,11 @@ export interface Failure {
 	/** A 429 rate limit: the whole queue pauses, not just this request. */
 	readonly rateLimited: boolean;
 	/**
+	 * Flex processing had no capacity (429 "Resource Unavailable"): not billed, and not the
+	 * request's fault, so retried for as long as its time allows, not counted as a retry.
+	 */
+	readonly unavailable: boolean;
+	/**
 	 * What every request would meet too if this is not bad luck: the same failure twice has
 	 * the same signature. Undefined for failures that are one prompt's own or pass by.
 	 */
@@ -33,6 +38,9 @@ const QUOTA_CODES = new Set([
 	'billing_not_active',
 	'access_terminated',
 ]);
+
+/** How flex processing says it has no capacity now. */
+const UNAVAILABLE = /resource[\s_-]?unavailable/i;
 
 /** Codes of a failure that is one prompt's own, however many prompts meet it. */
 const PROMPT_SPECIFIC = new Set([
@@ -63,11 +71,13 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 	const type = typeof e.type === 'string' ? e.type : null;
 	const message = String(e.message ?? thrown);
 	const headers = e.headers;
+	const unavailable = status === 429 && UNAVAILABLE.test(`${code ?? ''} ${type ?? ''} ${message}`);
 	const info = (verdict: Verdict, errorType: string | null, text = message): Failure => ({
 		verdict,
 		error: { status, type: errorType, code, message: text },
 		waitMs: headers ? serverWait(headers, status, now) : undefined,
-		rateLimited: verdict === 'retry' && status === 429,
+		rateLimited: verdict === 'retry' && status === 429 && !unavailable,
+		unavailable,
 		headers,
 		signature:
 			verdict === 'fail' && !PROMPT_SPECIFIC.has(code ?? '')

@@ -30,7 +30,10 @@ export function parseCompletion(api: Api, data: unknown, headers?: HeaderReader)
 	const completion =
 		api === 'chat' ? chatCompletion(body, model) : responsesCompletion(body, model);
 	const costUsd = reportedCost(body, headers);
-	return costUsd === undefined ? completion : { ...completion, costUsd };
+	const serviceTier = typeof body.service_tier === 'string' ? body.service_tier : undefined;
+	return costUsd === undefined && serviceTier === undefined
+		? completion
+		: { ...completion, costUsd, serviceTier };
 }
 
 /** The cost the server reports: OpenRouter's `usage.cost`, or LiteLLM's header. */

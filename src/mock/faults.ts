@@ -9,6 +9,7 @@ export type FaultKind =
 	| '500'
 	| '503'
 	| 'quota'
+	| 'unavailable'
 	| 'drop'
 	| 'garbage'
 	| 'cut'
@@ -25,6 +26,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'500',
 	'503',
 	'quota',
+	'unavailable',
 	'drop',
 	'garbage',
 	'cut',

@@ -201,6 +201,11 @@ export async function startMockServer(given: MockServerOptions = {}): Promise<Mo
 						: chatBody(body, prompt, tokens, outputCap(body[capField] ?? body.max_tokens));
 				if (options.usageCost !== undefined)
 					Object.assign(answer.usage, { cost: options.usageCost });
+				// As OpenAI, the tier that served it; "auto" is served by the default tier.
+				if (typeof body.service_tier === 'string')
+					Object.assign(answer, {
+						service_tier: body.service_tier === 'auto' ? 'default' : body.service_tier,
+					});
 				// transformers serve streams unless the body says "stream": false.
 				if (options.streams === 'always' || (options.streams && body.stream !== false)) {
 					res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -234,6 +239,18 @@ export async function startMockServer(given: MockServerOptions = {}): Promise<Mo
 					res,
 					429,
 					apiError('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'),
+				);
+			case 'unavailable':
+				// Flex processing out of capacity: not billed, and worth another try later.
+				res.setHeader('retry-after-ms', retryAfter);
+				return sendAs(
+					res,
+					429,
+					apiError(
+						'Resource Unavailable: flex processing has no capacity now, please retry later.',
+						'resource_unavailable',
+						null,
+					),
 				);
 			case 'quota':
 				return sendAs(

@@ -34,7 +34,9 @@ export function resultRecord(
 		cached: false,
 		batch_id: batchId,
 		cost_usd:
-			completion?.costUsd ?? (usage && price ? price(completion?.model ?? '', usage) : null),
+			completion?.costUsd ??
+			(usage && price ? price(completion?.model ?? '', usage, completion?.serviceTier) : null),
+		service_tier: completion?.serviceTier ?? null,
 	};
 }
 
@@ -54,6 +56,7 @@ export function cachedRecord(record: PromptRecord, input: Input, answer: Answer)
 		batch_id: null,
 		// Nothing was paid for it in this run.
 		cost_usd: 0,
+		service_tier: null,
 	};
 }
 
@@ -79,6 +82,7 @@ export function resumedRecord(
 		cached,
 		batch_id: previous.batch_id ?? null,
 		cost_usd: previous.cost_usd ?? null,
+		service_tier: previous.service_tier ?? null,
 	};
 }
 

@@ -46,7 +46,18 @@ export function requestBuilder(options: RequestOptions): (record: PromptRecord) 
 				);
 			}
 			const input = (body.messages ?? body.input ?? '') as ApiRequest['input'];
-			return { api, path: API_PATHS[api], body, input, estimatedTokens: estimateTokens(body) };
+			// The line's own tier wins, as its own model does.
+			const tiered =
+				options.serviceTier === undefined || body.service_tier !== undefined
+					? body
+					: { ...body, service_tier: options.serviceTier };
+			return {
+				api,
+				path: API_PATHS[api],
+				body: tiered,
+				input,
+				estimatedTokens: estimateTokens(tiered),
+			};
 		}
 		const input = payload.kind === 'messages' ? payload.messages : promptText(record, template);
 		const body = shapeBody(options, input);
@@ -117,6 +128,7 @@ function shapeBody(
 		if (options.json) body.text = { format: { type: 'json_object' } };
 	}
 	if (options.temperature !== undefined) body.temperature = options.temperature;
+	if (options.serviceTier !== undefined) body.service_tier = options.serviceTier;
 	// Said, not left to the default: some servers (transformers serve) stream unless told not to.
 	body.stream = false;
 	return options.params ? mergeDeep(body, options.params) : body;

@@ -12,6 +12,11 @@ import { outputBound } from '../requests/tokens.ts';
 export function budgetable(prices: PriceLookup, model: string) {
 	return (request: ApiRequest): { price: ModelPrice; bound: number | undefined; model: string } => {
 		const used = typeof request.body.model === 'string' ? request.body.model : model;
+		if (request.body.service_tier === 'priority')
+			throw new UsageError(
+				'--max-cost: priority processing has no known price, so no cost can be kept under the cap',
+				'leave out --service-tier priority, or the cap',
+			);
 		const price = prices(used);
 		if (!price)
 			throw new UsageError(
@@ -39,6 +44,10 @@ export async function loadBudget(
 		const input = tokens.count(request.body, used);
 		// Without --max-tokens, the model may fill what its context window leaves.
 		const output = bound ?? Math.max(0, (price.contextWindow as number) - input);
-		return costOf(price, { input, output });
+		return costOf(
+			price,
+			{ input, output },
+			request.body.service_tier === 'flex' ? 'batch' : 'realtime',
+		);
 	});
 }

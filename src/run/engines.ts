@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
-import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
+import { attemptTimeoutMs, DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
 import type { Budget } from '../cost/budget.ts';
 import { type PriceLookup, pricer } from '../cost/prices.ts';
@@ -59,6 +59,7 @@ export async function runRealtime(w: Wiring): Promise<RunEnd> {
 		{
 			concurrency,
 			retries: options.retries ?? DEFAULTS.retries,
+			unavailableMs: attemptTimeoutMs(options),
 			window: Math.max(DEFAULTS.reorderWindow, 4 * concurrency),
 			graceMs: options.graceMs ?? DEFAULTS.graceMs,
 			halt: options.halt,
@@ -69,14 +70,15 @@ export async function runRealtime(w: Wiring): Promise<RunEnd> {
 			build: w.build,
 			baseURL: w.target.baseURL ?? OPENAI_BASE_URL,
 			transport: createTransport(w.target, {
-				timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+				timeoutMs: attemptTimeoutMs(options),
 				env: w.io.env,
 				log: (line) => reporter.log(line),
 			}),
 			emit: w.emit,
 			ledger: w.ledger,
 			events: w.stats,
-			price: pricer(w.prices, 'realtime'),
+			// Flex is billed as a batch; a response that names its tier says better.
+			price: pricer(w.prices, options.serviceTier === 'flex' ? 'batch' : 'realtime'),
 			budget: w.budget,
 			verbose: (line) => reporter.verbose(line),
 			warn: (line) => reporter.warn(line),

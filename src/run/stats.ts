@@ -76,7 +76,10 @@ export class RunStats implements Counts, DispatchEvents {
 			if (result.cost_usd !== null) this.spentUsd += result.cost_usd;
 			else {
 				this.unpriced++;
-				this.unpricedModels.add(result.model ?? 'an unnamed model');
+				const tier = result.service_tier;
+				const priced = tier === null || tier === 'default' || tier === 'flex' || tier === 'auto';
+				const model = result.model ?? 'an unnamed model';
+				this.unpricedModels.add(priced ? model : `${model} at ${tier} processing`);
 			}
 		}
 	}

@@ -98,6 +98,8 @@ test('Chat Completions requests, with every shaping option, are valid against th
 			'seed=7',
 			'-p',
 			'top_p=0.9',
+			'--service-tier',
+			'flex',
 		],
 		{ input: 'What is 2+2? Reply in JSON.\nName a colour, in JSON.\n' },
 		2,
@@ -106,7 +108,19 @@ test('Chat Completions requests, with every shaping option, are valid against th
 
 test('Responses API requests are valid against the official spec', { skip }, async () => {
 	await assertValid(
-		['--api', 'responses', '-s', 'Be brief.', '--max-tokens', '16', '--temperature', '1', '--json'],
+		[
+			'--api',
+			'responses',
+			'-s',
+			'Be brief.',
+			'--max-tokens',
+			'16',
+			'--temperature',
+			'1',
+			'--json',
+			'--service-tier',
+			'priority',
+		],
 		{ input: 'Say hi in JSON.\n' },
 		1,
 	);

@@ -49,6 +49,7 @@ test('jsonl output: one object a prompt, in order, with the documented fields', 
 		'line',
 		'model',
 		'response',
+		'service_tier',
 		'usage',
 	]);
 	assert.equal(first.id, 1);

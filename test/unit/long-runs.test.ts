@@ -26,6 +26,7 @@ const record = (index: number, error: ResultRecord['error'] = null): ResultRecor
 	cached: false,
 	batch_id: null,
 	cost_usd: null,
+	service_tier: null,
 });
 const HEADER = '{"promptbatch_journal":1}\n';
 const line = (hash: string, r: ResultRecord) => `${JSON.stringify({ h: hash, r })}\n`;

@@ -28,6 +28,7 @@ const ok: ResultRecord = {
 	cached: false,
 	batch_id: null,
 	cost_usd: null,
+	service_tier: null,
 };
 const failed: ResultRecord = {
 	...ok,

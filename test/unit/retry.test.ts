@@ -9,6 +9,7 @@ import {
 	InternalServerError,
 	RateLimitError,
 } from 'openai';
+import { attemptTimeoutMs } from '../../src/core/options.ts';
 import { backoffDelay } from '../../src/engines/realtime/backoff.ts';
 import { classifyFailure } from '../../src/http/failure.ts';
 import { MalformedResponseError } from '../../src/http/response.ts';
@@ -77,6 +78,24 @@ test('classifyFailure: error fields for the output record, rate-limit flag and t
 	assert.equal(limited.waitMs, 250);
 	assert.equal(classifyFailure(apiError(503, {}, { 'retry-after': '2' })).waitMs, 2000);
 	assert.equal(classifyFailure(apiError(503, {}, { 'retry-after': '2' })).rateLimited, false);
+	// Flex with no capacity: retried, but no rate limit to pause the queue for, and not counted.
+	for (const body of [
+		{ message: 'Resource Unavailable' },
+		{ code: 'resource_unavailable' },
+		{ type: 'resource_unavailable' },
+	]) {
+		const unavailable = classifyFailure(apiError(429, body));
+		assert.deepEqual(
+			[unavailable.verdict, unavailable.unavailable, unavailable.rateLimited],
+			['retry', true, false],
+			JSON.stringify(body),
+		);
+	}
+	assert.equal(limited.unavailable, false);
+	assert.equal(
+		classifyFailure(apiError(503, { message: 'Resource Unavailable' })).unavailable,
+		false,
+	);
 	// A 429 without retry-after falls back on the rate-limit reset headers.
 	assert.equal(
 		classifyFailure(
@@ -107,4 +126,16 @@ test('backoffDelay: exponential with equal jitter, capped; a server hint wins an
 	assert.equal(backoffDelay(1, 2000, low), 2000);
 	assert.equal(backoffDelay(1, 2000, high), 2200);
 	assert.equal(backoffDelay(1, 86_400_000, low), 600_000, 'a hint is capped at 10 minutes');
+});
+
+test('attemptTimeoutMs: --timeout when given, else 10 minutes, 15 with flex processing', () => {
+	const table: [Parameters<typeof attemptTimeoutMs>[0], number][] = [
+		[{}, 600_000],
+		[{ serviceTier: 'default' }, 600_000],
+		[{ serviceTier: 'flex' }, 900_000],
+		[{ serviceTier: 'flex', timeoutMs: 5000 }, 5000],
+		[{ timeoutMs: 1000 }, 1000],
+	];
+	for (const [options, expected] of table)
+		assert.equal(attemptTimeoutMs(options), expected, JSON.stringify(options));
 });

@@ -27,6 +27,8 @@ export interface AttemptContext {
 	readonly transport: Transport;
 	readonly limiter: Limiter;
 	readonly retries: number;
+	/** How long a prompt keeps retrying while flex processing has no capacity. */
+	readonly unavailableMs: number;
 	readonly backoff?: BackoffOptions | undefined;
 	readonly stop: Stop;
 	readonly events: RequestEvents;
@@ -54,6 +56,8 @@ export async function attempt(
 	const { limiter, redact, stop, events } = ctx;
 	const startedAt = performance.now();
 	let attempts = 0;
+	/** Attempts flex processing had no capacity for: not billed, not counted as retries. */
+	let unavailable = 0;
 	const failed = (error: ErrorInfo): Outcome => ({
 		completion: null,
 		error: { ...error, message: redact(error.message) },
@@ -102,16 +106,29 @@ export async function attempt(
 			ctx.onFatal(
 				systematicError(failure.error, SYSTEMATIC_AFTER, `${ctx.baseURL}${request.path}`, redact),
 			);
-		if (failure.verdict !== 'retry' || attempts > ctx.retries) return failed(failure.error);
+		if (failure.verdict !== 'retry') return failed(failure.error);
+		const delay = backoffDelay(
+			failure.unavailable ? ++unavailable : attempts,
+			failure.waitMs,
+			ctx.backoff,
+		);
+		if (failure.unavailable) {
+			if (performance.now() + delay - startedAt > ctx.unavailableMs)
+				return failed({
+					...failure.error,
+					message: `${failure.error.message} (flex processing had no capacity for ${formatWait(performance.now() - startedAt)}: send it again later, or without --service-tier flex)`,
+				});
+		} else if (attempts - unavailable > ctx.retries) return failed(failure.error);
 		if (failure.waitMs !== undefined && failure.waitMs > MAX_WAIT_MS)
 			ctx.warnOnce(
 				'retry-after',
 				`the server asked to wait ${formatWait(failure.waitMs)} before a retry; waiting ${formatWait(MAX_WAIT_MS)} at most each time`,
 			);
-		const delay = backoffDelay(attempts, failure.waitMs, ctx.backoff);
 		if (failure.rateLimited) limiter.pauseUntil(performance.now() + delay);
 		ctx.verbose(
-			`[${index}] attempt ${attempts} of ${ctx.retries + 1} failed: ${redact(describeFailure(failure.error)).replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(2)}s`,
+			failure.unavailable
+				? `[${index}] attempt ${attempts}: flex processing has no capacity (not billed, not counted as a retry); retrying in ${(delay / 1000).toFixed(2)}s`
+				: `[${index}] attempt ${attempts - unavailable} of ${ctx.retries + 1} failed: ${redact(describeFailure(failure.error)).replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(2)}s`,
 		);
 		await sleep(delay, undefined, { signal: stop.stopSending }).catch(() => {});
 	}

@@ -28,6 +28,8 @@ export interface DispatchOptions {
 	readonly concurrency: number;
 	/** Attempts after the first, for transient failures. */
 	readonly retries: number;
+	/** How long a prompt keeps retrying while flex processing has no capacity (not counted in `retries`). */
+	readonly unavailableMs: number;
 	/** Results held for an earlier, slower one before dispatch waits. */
 	readonly window: number;
 	/** After an interrupt, how long requests in flight may take before they are cancelled. */
@@ -107,6 +109,7 @@ export async function dispatch(
 		transport: deps.transport,
 		limiter,
 		retries: options.retries,
+		unavailableMs: options.unavailableMs,
 		backoff: options.backoff,
 		stop,
 		events,
