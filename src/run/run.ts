@@ -10,7 +10,7 @@ import {
 } from '../core/config.ts';
 import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
-import { loadPrices } from '../cost/prices.ts';
+import { loadPrices, pricer } from '../cost/prices.ts';
 import { readRecords, STDIN } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
 import { ResultWriter } from '../output/format.ts';
@@ -233,6 +233,7 @@ async function execute(
 		};
 
 		stats.total = total;
+		stats.realtimePrice = pricer(await pricesLoading, 'realtime');
 		started(stats);
 		const writer = new ResultWriter(destination, options.format ?? DEFAULTS.format);
 		const ledger =

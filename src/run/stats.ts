@@ -1,4 +1,4 @@
-import type { ResultRecord, ResultSource } from '../core/types.ts';
+import type { Pricer, ResultRecord, ResultSource } from '../core/types.ts';
 import type { DispatchEvents } from '../engines/realtime/dispatch.ts';
 import type { Counts, Pace } from '../terminal/progress-text.ts';
 
@@ -27,6 +27,9 @@ export class RunStats implements Counts, DispatchEvents {
 	spentUsd = 0;
 	unpriced = 0;
 	readonly unpricedModels = new Set<string>();
+	/** What the same answers would have cost realtime, priced by `realtimePrice`. */
+	realtimeUsd = 0;
+	realtimePrice: Pricer | undefined = undefined;
 	/** The realtime engine's limiter, read for progress. */
 	pace: Pace | undefined = undefined;
 	readonly startedAt: number;
@@ -73,6 +76,11 @@ export class RunStats implements Counts, DispatchEvents {
 		} else if (result.usage) {
 			this.promptTokens += result.usage.prompt_tokens;
 			this.completionTokens += result.usage.completion_tokens;
+			const discounted = result.batch_id !== null || result.service_tier === 'flex';
+			const realtime = discounted
+				? (this.realtimePrice?.(result.model ?? '', result.usage, 'default') ?? null)
+				: result.cost_usd;
+			if (realtime !== null) this.realtimeUsd += realtime;
 			if (result.cost_usd !== null) this.spentUsd += result.cost_usd;
 			else {
 				this.unpriced++;

@@ -35,6 +35,8 @@ export interface RunSummary {
 	/** USD this run's answers cost, and the answers with no known price (not counted in it). */
 	readonly costUsd: number;
 	readonly unpriced: number;
+	/** What the same answers would have cost realtime: more than `costUsd` by what batch and flex saved. */
+	readonly realtimeCostUsd: number;
 }
 
 export function summarize(end: RunEnd, stats: RunStats | undefined): RunSummary {
@@ -53,6 +55,7 @@ export function summarize(end: RunEnd, stats: RunStats | undefined): RunSummary 
 		elapsedMs: Math.round(stats?.elapsedMs() ?? 0),
 		costUsd: roundUsd(stats?.spentUsd ?? 0),
 		unpriced: stats?.unpriced ?? 0,
+		realtimeCostUsd: roundUsd(stats?.realtimeUsd ?? 0),
 	};
 }
 
@@ -92,6 +95,7 @@ export function summaryJson(
 		elapsed_ms: summary.elapsedMs,
 		cost_usd: summary.costUsd,
 		unpriced: summary.unpriced,
+		realtime_cost_usd: summary.realtimeCostUsd,
 		model: context.model,
 		server: context.server,
 		engine: context.engine,

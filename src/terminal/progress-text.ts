@@ -24,6 +24,8 @@ export interface Counts {
 	readonly spentUsd: number;
 	readonly unpriced: number;
 	readonly unpricedModels: ReadonlySet<string>;
+	/** What the same answers would have cost sent realtime: what batch and flex saved. */
+	readonly realtimeUsd: number;
 	/** The pace requests keep, given or learned from the server; none in a batch run. */
 	readonly pace?: Pace | undefined;
 	elapsedMs(now?: number): number;

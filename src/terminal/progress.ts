@@ -141,7 +141,12 @@ export class Reporter {
 		if (stats.cached > 0)
 			parts.push(`${stats.cached} cached (${formatCount(stats.cachedTokens)} tokens saved)`);
 		if (stats.resumed > 0) parts.push(`${stats.resumed} already done (resumed)`);
-		if (stats.spentUsd > 0) parts.push(`${formatUsd(stats.spentUsd)} spent`);
+		if (stats.spentUsd > 0)
+			parts.push(
+				stats.realtimeUsd > stats.spentUsd
+					? `${formatUsd(stats.spentUsd)} spent (${formatUsd(stats.realtimeUsd)} at realtime prices)`
+					: `${formatUsd(stats.spentUsd)} spent`,
+			);
 		if (stats.unpricedModels.size > 0)
 			parts.push(`cost unknown for ${[...stats.unpricedModels].join(', ')} (give --prices)`);
 		this.log(`promptbatch: ${headline}: ${parts.join(', ')}`);

@@ -102,14 +102,19 @@ test('after the run: each record has cost_usd at the price of the way it went; t
 	assert.match(realtime.stderr, /promptbatch: done: 2 ok, .*, \$0\.000048 spent/);
 	assert.equal(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')).cost_usd, 0.000048);
 
-	const batch = await runCli([...base, '-m', 'house-model', '--batch', '--poll', '0.05', '-q'], {
-		cwd: dir,
-	});
+	const batch = await runCli(
+		[...base, '-m', 'house-model', '--batch', '--poll', '0.05', '--summary-json', 'b.json'],
+		{ cwd: dir },
+	);
 	assert.equal(batch.code, 0, batch.stderr);
 	assert.deepEqual(
 		jsonLines(batch.stdout).map((r) => r.cost_usd),
 		[0.000012, 0.000012],
 	);
+	// And what the same answers would have cost realtime.
+	assert.match(batch.stderr, /\$0\.000024 spent \(\$0\.000048 at realtime prices\)/);
+	const saved = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+	assert.deepEqual([saved.cost_usd, saved.realtime_cost_usd], [0.000024, 0.000048]);
 
 	// The maintained prices: gpt-4o-mini is $0.15 in and $0.60 out a million.
 	const builtIn = await runCli([...base, '-q'], { cwd: dir });

@@ -13,6 +13,7 @@ test('--service-tier flex: sent on every request, the tier served recorded, pric
 		server.requests.map((r) => r.body.service_tier),
 		['flex', 'flex'],
 	);
+	assert.match(result.stderr, /\$0\.0000015 spent \(\$0\.000003 at realtime prices\)/);
 	const records = jsonLines(result.stdout);
 	assert.deepEqual(
 		records.map((r) => [r.service_tier, r.cost_usd]),

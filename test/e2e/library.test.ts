@@ -45,6 +45,7 @@ test('run() in process: streams and environment come from its arguments, never t
 			elapsedMs: 0,
 			costUsd: 0.00000225,
 			unpriced: 0,
+			realtimeCostUsd: 0.00000225,
 		},
 	);
 	assert.ok(summary.elapsedMs > 0);

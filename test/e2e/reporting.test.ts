@@ -79,6 +79,7 @@ test('--summary-json writes the counts, tokens, timings and how the run ended, h
 			// gpt-4o-mini: 7 in at $0.15/M and 7 out at $0.60/M.
 			cost_usd: 0.00000525,
 			unpriced: 0,
+			realtime_cost_usd: 0.00000525,
 			model: 'gpt-4o-mini',
 			server: server.url,
 			engine: 'realtime',
