@@ -90,6 +90,7 @@ const IGNORED: readonly {
 			['batchTokens', '--batch-tokens'],
 			['poll', '--poll'],
 			['wait', '--no-wait'],
+			['batchDeadline', '--batch-deadline'],
 		],
 		when: (o) => !o.batch,
 		why: 'without --batch',

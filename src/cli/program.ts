@@ -26,13 +26,16 @@ const LIMITS = {
 	timeoutSeconds: 2_147_483,
 };
 
-/** Options of the realtime engine, by commander's name, that --batch refuses when given. */
+/**
+ * Options of the realtime engine, by commander's name, that --batch refuses when given; with
+ * --batch-deadline, all but --service-tier shape the flex requests that finish the run.
+ */
 const REALTIME_ONLY: readonly [string, string][] = [
+	['serviceTier', '--service-tier'],
 	['concurrency', '-c'],
 	['rpm', '--rpm'],
 	['tpm', '--tpm'],
 	['timeout', '--timeout'],
-	['serviceTier', '--service-tier'],
 ];
 
 /** Where commander writes help, version and usage errors. */
@@ -55,7 +58,8 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): Parsed
 	program.parse(argv, { from: 'user' });
 	const o = program.opts();
 	if (o.batch) {
-		const given = REALTIME_ONLY.filter(([name]) => program.getOptionValueSource(name) === 'cli');
+		const refused = o.batchDeadline === undefined ? REALTIME_ONLY : REALTIME_ONLY.slice(0, 1);
+		const given = refused.filter(([name]) => program.getOptionValueSource(name) === 'cli');
 		if (given.length > 0) {
 			program.error(
 				`${given.map(([, flag]) => flag).join(', ')} with --batch: the Batch API sets its own pace and timing, so ${given.length > 1 ? 'these have' : 'this has'} no meaning there`,
@@ -108,6 +112,7 @@ function runOptions(program: Command): RunOptions {
 		pollMs: o.poll === undefined ? undefined : o.poll * 1000,
 		wait: o.wait,
 		cancel: o.cancel,
+		batchDeadlineMs: o.batchDeadline,
 	};
 }
 
@@ -260,6 +265,10 @@ export function buildProgram(write: ProgramOutput): Command {
 				'--poll <seconds>',
 				'between checks of a batch (default: a few seconds, backing off to a minute)',
 			).argParser(numberAbove(0, LIMITS.timeoutSeconds)),
+			new Option(
+				'--batch-deadline <duration>',
+				'batches still running this long after the run began (e.g. 6h) are cancelled, and what they did not answer goes through --service-tier flex at the same price',
+			).argParser(duration),
 			new Option('--no-wait', 'submit, write what is already known, and exit 75 while batches run'),
 			new Option('--cancel', "with --resume: cancel the run's batches, keep what they finished"),
 		),

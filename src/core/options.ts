@@ -135,6 +135,11 @@ export interface RunOptions extends Omit<RequestOptions, 'api' | 'model'> {
 	readonly pollMs?: number | undefined;
 	/** Wait for every batch to end; false: submit, write what is known, and return. @default true */
 	readonly wait?: boolean;
+	/**
+	 * `--batch-deadline`: batches still running this long after the run began are cancelled,
+	 * and what they did not answer goes through realtime flex processing. @default none
+	 */
+	readonly batchDeadlineMs?: number | undefined;
 	/** With `resume` and `batch`: cancel the run's batches, keep what they finished. */
 	readonly cancel?: boolean;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../core/config.ts';
-import { attemptTimeoutMs, DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
+import { DEFAULTS, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
 import type { Budget } from '../cost/budget.ts';
 import { type PriceLookup, pricer } from '../cost/prices.ts';
@@ -17,6 +17,8 @@ import { Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { runStatePath } from '../state/run-state.ts';
 import type { Reporter } from '../terminal/progress.ts';
+import { flexFinish } from './deadline.ts';
+import { realtime } from './realtime.ts';
 import type { RunIO } from './run.ts';
 import type { RunStats } from './stats.ts';
 
@@ -47,45 +49,8 @@ export interface Wiring {
 }
 
 /** The realtime engine: every prompt its own request, paced and retried. */
-export async function runRealtime(w: Wiring): Promise<RunEnd> {
-	const { options, reporter } = w;
-	const [{ createTransport }, { dispatch }] = await Promise.all([
-		import('../http/transport.ts'),
-		import('../engines/realtime/dispatch.ts'),
-	]);
-	const concurrency = options.concurrency ?? DEFAULTS.concurrency;
-	return dispatch(
-		w.records,
-		{
-			concurrency,
-			retries: options.retries ?? DEFAULTS.retries,
-			unavailableMs: attemptTimeoutMs(options),
-			window: Math.max(DEFAULTS.reorderWindow, 4 * concurrency),
-			graceMs: options.graceMs ?? DEFAULTS.graceMs,
-			halt: options.halt,
-			rpm: options.rpm,
-			tpm: options.tpm,
-		},
-		{
-			build: w.build,
-			baseURL: w.target.baseURL ?? OPENAI_BASE_URL,
-			transport: createTransport(w.target, {
-				timeoutMs: attemptTimeoutMs(options),
-				env: w.io.env,
-				log: (line) => reporter.log(line),
-			}),
-			emit: w.emit,
-			ledger: w.ledger,
-			events: w.stats,
-			// Flex is billed as a batch; a response that names its tier says better.
-			price: pricer(w.prices, options.serviceTier === 'flex' ? 'batch' : 'realtime'),
-			budget: w.budget,
-			verbose: (line) => reporter.verbose(line),
-			warn: (line) => reporter.warn(line),
-			redact: w.redact,
-		},
-		{ interrupt: w.io.interrupt, abort: w.io.abort },
-	);
+export function runRealtime(w: Wiring): Promise<RunEnd> {
+	return realtime(w, w.options);
 }
 
 /** How big one batch may be. */
@@ -159,6 +124,8 @@ async function sendBatches(
 				pollMs: options.pollMs,
 				wait: options.wait !== false,
 				cancel: options.cancel,
+				deadline:
+					options.batchDeadlineMs === undefined ? undefined : Date.now() + options.batchDeadlineMs,
 			},
 			{
 				build: w.build,
@@ -178,6 +145,7 @@ async function sendBatches(
 				log: (line) => (options.quiet ? undefined : reporter.log(`promptbatch: ${line}`)),
 				status: (text) => reporter.status(text),
 				redact: w.redact,
+				finish: flexFinish(w),
 			},
 			w.io.interrupt,
 		);

@@ -40,6 +40,8 @@ export function journalPath(output: string): string {
  */
 export type BatchNote =
 	| { readonly run: string }
+	/** `--batch-deadline`: when (epoch ms) batches still running are cancelled, finished by flex. */
+	| { readonly deadline: number }
 	/** About to upload and create a batch of these prompts, its lines hashing to `shard`. */
 	| { readonly intent: string; readonly indexes: readonly number[] }
 	| { readonly id: string; readonly indexes: readonly number[] }

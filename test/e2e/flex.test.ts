@@ -69,7 +69,7 @@ test('flex 429 "Resource Unavailable" is retried without counting against --retr
 	assert.equal(busy?.attempts, 4);
 	assert.equal(busy?.service_tier, 'flex');
 	// A real failure still counts: with --retries 0, one attempt.
-	assert.equal((broken?.error as { status: number }).status, 500);
+	assert.equal((broken?.error as { status: number } | undefined)?.status, 500);
 	assert.equal(broken?.attempts, 1);
 	assert.match(
 		result.stderr,

@@ -29,12 +29,23 @@ export interface BatchOptions {
 	readonly wait: boolean;
 	/** Cancel the run's batches and submit nothing (`--resume --cancel`). */
 	readonly cancel?: boolean | undefined;
+	/**
+	 * When (epoch ms) batches still running are cancelled and the prompts they leave go to
+	 * `finish` (`--batch-deadline`). A deadline the journal holds wins: it is the first run's.
+	 */
+	readonly deadline?: number | undefined;
 }
 
 /** How a batch run ended: as a realtime one, or `pending` when batches still run (`--no-wait`). */
 export type BatchEnd =
 	| { readonly kind: 'complete' | 'interrupted' | 'pending' }
-	| { readonly kind: 'aborted' | 'invalid'; readonly error: PromptbatchError };
+	| { readonly kind: 'aborted' | 'invalid' | 'halted'; readonly error: PromptbatchError };
+
+/** A prompt the deadline left, as the batch engine built it. */
+export interface LatePrompt {
+	readonly record: PromptRecord;
+	readonly request: ApiRequest;
+}
 
 export interface BatchDeps {
 	readonly build: (record: PromptRecord) => ApiRequest;
@@ -55,6 +66,14 @@ export interface BatchDeps {
 	/** What progress shows now: every batch's status and counts. */
 	readonly status: (text: string) => void;
 	readonly redact: (text: string) => string;
+	/**
+	 * Answers the prompts the deadline left some other way (realtime flex), handing each
+	 * result to `settle`; resolves with how that ended.
+	 */
+	readonly finish?: (
+		late: readonly LatePrompt[],
+		settle: (index: number, result: ResultRecord) => void,
+	) => Promise<BatchEnd>;
 }
 
 const CANCELLED: ErrorInfo = {
@@ -79,6 +98,11 @@ export async function dispatchBatches(
 ): Promise<BatchEnd> {
 	const earlier = runTag(deps.previous);
 	const run = earlier ?? randomBytes(4).toString('hex');
+	const kept = deadlineOf(deps.previous);
+	const deadline = deps.finish ? (kept ?? options.deadline) : undefined;
+	const overdue = () => deadline !== undefined && Date.now() >= deadline;
+	/** Prompts the deadline left to `finish`; set once the deadline has passed. */
+	let late: number[] | undefined;
 	let limits = options.limits;
 	const prompts = new Map<number, { record: PromptRecord; request: ApiRequest }>();
 	const attempts = submissions(deps.previous);
@@ -134,11 +158,22 @@ export async function dispatchBatches(
 			}
 		}
 		if (earlier === undefined && todo.length > 0) deps.note({ run });
+		if (kept === undefined && deadline !== undefined) deps.note({ deadline });
 
 		let polls = 0;
 		/** A creation was refused for the enqueued-token limit: wait for one of ours to end. */
 		let queueFull = false;
 		for (;;) {
+			if (late === undefined && overdue()) {
+				late = todo;
+				todo = [];
+				if (active.length > 0)
+					deps.log(
+						`the --batch-deadline passed: cancelling ${active.length} batch(es); what they finished is kept, the rest goes through flex processing`,
+					);
+				// One that ended meanwhile can't be cancelled: it is collected as it is.
+				for (const batch of active) await deps.api.cancel(batch.id).catch(() => {});
+			}
 			if (todo.length > 0 && !(queueFull && active.length > 0)) {
 				const { created, refused } = await submitShards(run, todo.map(item), limits, {
 					...deps,
@@ -184,6 +219,15 @@ export async function dispatchBatches(
 							request: ApiRequest;
 						};
 						const tries = attempts.get(index) ?? 1;
+						// Past the deadline, what a batch did not answer goes through flex, not another batch.
+						if (
+							late &&
+							!outcome.completion &&
+							(outcome.retry || outcome.error.type === 'cancelled')
+						) {
+							late.push(index);
+							continue;
+						}
 						if (outcome.retry && tries <= options.retries && !options.cancel) {
 							todo.push(index);
 							continue;
@@ -204,11 +248,14 @@ export async function dispatchBatches(
 			}
 			if (todo.length === 0 && active.length === 0) break;
 			if (todo.length > 0 && !queueFull) continue;
-			if (!options.wait) {
+			// Cancelling takes a moment, and what it leaves must still be answered: wait for it.
+			if (!options.wait && late === undefined) {
 				await emitter.flushed();
 				return { kind: 'pending' };
 			}
-			const delay = options.pollMs ?? Math.min(60_000, 2000 * 1.5 ** polls++);
+			const poll = options.pollMs ?? Math.min(60_000, 2000 * 1.5 ** polls++);
+			const delay =
+				deadline === undefined || late ? poll : Math.max(0, Math.min(poll, deadline - Date.now()));
 			const slept = await sleep(delay, true, { signal: interrupt }).catch(() => false);
 			if (!slept) {
 				deps.log(
@@ -216,6 +263,17 @@ export async function dispatchBatches(
 				);
 				await emitter.flushed();
 				return { kind: 'interrupted' };
+			}
+		}
+		if (late && late.length > 0 && deps.finish) {
+			deps.log(`${late.length} prompt(s) left by the deadline go through flex processing`);
+			const end = await deps.finish(
+				late.map((index) => prompts.get(index) as LatePrompt),
+				(index, result) => settle(index, result, 'sent'),
+			);
+			if (end.kind !== 'complete') {
+				await emitter.flushed();
+				return end;
 			}
 		}
 	} catch (thrown) {
@@ -230,6 +288,11 @@ export async function dispatchBatches(
 
 function runTag(previous: readonly BatchNote[]): string | undefined {
 	for (const note of previous) if ('run' in note) return note.run;
+	return undefined;
+}
+
+function deadlineOf(previous: readonly BatchNote[]): number | undefined {
+	for (const note of previous) if ('deadline' in note) return note.deadline;
 	return undefined;
 }
 
