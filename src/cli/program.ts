@@ -241,7 +241,7 @@ export function buildProgram(write: ProgramOutput): Command {
 			),
 			new Option(
 				'--max-cost <usd>',
-				'never spend more: each request reserves its worst case before it is sent, and the run stops (exit 1, resumable) before one would cross the cap',
+				'never spend more: each request (or batch) reserves its worst case before it is sent, and the run stops (exit 1, resumable) before one would cross the cap',
 			).argParser(numberAbove(0, 1_000_000_000)),
 			new Option(
 				'--prices <file>',

@@ -29,11 +29,7 @@ export class Budget {
 		const worst = await this.#worstCase(request);
 		while (this.#committed + worst > this.#capUsd && this.#inFlight > 0)
 			await new Promise<void>((resolve) => this.#waiting.push(resolve));
-		if (this.#committed + worst > this.#capUsd)
-			return new HaltError(
-				`--max-cost ${formatUsd(this.#capUsd)} reached: ${formatUsd(this.#committed)} spent or in flight, and the next prompt could cost up to ${formatUsd(worst)}`,
-				'the prompts not sent are left for --resume; raise --max-cost, or bound each answer with --max-tokens',
-			);
+		if (this.#committed + worst > this.#capUsd) return this.reached(worst);
 		this.#committed += worst;
 		this.#inFlight++;
 		return worst;
@@ -54,6 +50,40 @@ export class Budget {
 	release(reserved: number): void {
 		this.#committed -= reserved;
 		this.#done();
+	}
+
+	/** The error that stops a run whose next prompt could cost `worst` more than the cap allows. */
+	reached(worst: number): HaltError {
+		return new HaltError(
+			`--max-cost ${formatUsd(this.#capUsd)} reached: ${formatUsd(this.#committed)} spent or in flight, and the next prompt could cost up to ${formatUsd(worst)}`,
+			'the prompts not sent are left for --resume; raise --max-cost, or bound each answer with --max-tokens',
+		);
+	}
+
+	/**
+	 * For a Batch API shard, which may run for hours: reserves the worst case of the longest
+	 * prefix of `requests` that fits now, without waiting. Returns how many fit, what they
+	 * reserved, and the worst case of the first that did not.
+	 */
+	async reservePrefix(
+		requests: readonly ApiRequest[],
+	): Promise<{ count: number; reserved: number; next: number | undefined }> {
+		let reserved = 0;
+		for (const [count, request] of requests.entries()) {
+			const worst = await this.#worstCase(request);
+			if (this.#committed + reserved + worst > this.#capUsd) {
+				this.#committed += reserved;
+				return { count, reserved, next: worst };
+			}
+			reserved += worst;
+		}
+		this.#committed += reserved;
+		return { count: requests.length, reserved, next: undefined };
+	}
+
+	/** Replaces a shard's reservation by what its answers cost (0 when it never ran). */
+	settleShard(reserved: number, spentUsd: number): void {
+		this.#committed += spentUsd - reserved;
 	}
 
 	#done(): void {

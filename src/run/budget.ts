@@ -35,6 +35,7 @@ export async function loadBudget(
 	capUsd: number,
 	prices: PriceLookup,
 	model: string,
+	sent: 'realtime' | 'batch' = 'realtime',
 ): Promise<Budget> {
 	const tokens = await TokenCounter.load();
 	const check = budgetable(prices, model);
@@ -44,10 +45,7 @@ export async function loadBudget(
 		const input = tokens.count(request.body, used);
 		// Without --max-tokens, the model may fill what its context window leaves.
 		const output = bound ?? Math.max(0, (price.contextWindow as number) - input);
-		return costOf(
-			price,
-			{ input, output },
-			request.body.service_tier === 'flex' ? 'batch' : 'realtime',
-		);
+		const tier = sent === 'batch' || request.body.service_tier === 'flex' ? 'batch' : 'realtime';
+		return costOf(price, { input, output }, tier);
 	});
 }

@@ -1,6 +1,6 @@
 import type { RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
-import type { BatchDeps, LatePrompt } from '../engines/batch/dispatch.ts';
+import type { BatchDeps, LatePrompt } from '../engines/batch/options.ts';
 import type { Wiring } from './engines.ts';
 import { realtime } from './realtime.ts';
 
@@ -17,30 +17,26 @@ export function flexFinish(w: Wiring): NonNullable<BatchDeps['finish']> {
 		const requests = late.map(({ request }) => asFlex(request));
 		// -c, --rpm, --tpm and --timeout (else flex's 15 minutes) apply here.
 		const options: RunOptions = { ...w.options, serviceTier: 'flex', halt: undefined };
-		const end = await realtime(
-			{ ...w, records: fromArray(renumbered), budget: undefined },
-			options,
-			{
-				build: (record: PromptRecord) => requests[record.index - 1] as ApiRequest,
-				ledger: undefined,
-				// The batch engine counts each result as it settles it.
-				events: {
-					requestStarted: (retry) => w.stats.requestStarted(retry),
-					requestEnded: () => w.stats.requestEnded(),
-					settled: () => {},
-				},
-				emit: (result: ResultRecord) => {
-					const { record } = late[result.index - 1] as LatePrompt;
-					settle(record.index, {
-						...result,
-						index: record.index,
-						id: record.id ?? record.index,
-						// Which way it went, even from a server that does not say its tier.
-						service_tier: result.service_tier ?? 'flex',
-					});
-				},
+		const end = await realtime({ ...w, records: fromArray(renumbered) }, options, {
+			build: (record: PromptRecord) => requests[record.index - 1] as ApiRequest,
+			ledger: undefined,
+			// The batch engine counts each result as it settles it.
+			events: {
+				requestStarted: (retry) => w.stats.requestStarted(retry),
+				requestEnded: () => w.stats.requestEnded(),
+				settled: () => {},
 			},
-		);
+			emit: (result: ResultRecord) => {
+				const { record } = late[result.index - 1] as LatePrompt;
+				settle(record.index, {
+					...result,
+					index: record.index,
+					id: record.id ?? record.index,
+					// Which way it went, even from a server that does not say its tier.
+					service_tier: result.service_tier ?? 'flex',
+				});
+			},
+		});
 		return end;
 	};
 }

@@ -7,8 +7,8 @@ import { DEFAULTS, type RunOptions } from '../core/options.ts';
 import type { ApiRequest, PromptRecord, ResultRecord } from '../core/types.ts';
 import type { Budget } from '../cost/budget.ts';
 import { type PriceLookup, pricer } from '../cost/prices.ts';
-import type { BatchEnd } from '../engines/batch/dispatch.ts';
 import type { ShardLimits } from '../engines/batch/lines.ts';
+import type { BatchEnd } from '../engines/batch/options.ts';
 import type { DispatchEnd } from '../engines/realtime/stop.ts';
 import type { ResponseCache } from '../state/cache.ts';
 import { requestKey } from '../state/fingerprint.ts';
@@ -145,6 +145,7 @@ async function sendBatches(
 				log: (line) => (options.quiet ? undefined : reporter.log(`promptbatch: ${line}`)),
 				status: (text) => reporter.status(text),
 				redact: w.redact,
+				budget: w.budget,
 				finish: flexFinish(w),
 			},
 			w.io.interrupt,

@@ -115,11 +115,6 @@ async function execute(
 			"it cancels a run's batches: give the command that started them, with --resume --cancel",
 		);
 	}
-	if (options.maxCost !== undefined && options.batch)
-		throw new UsageError(
-			'--max-cost does not yet work with --batch',
-			'check the cost first with --estimate --batch, or keep the cap with a realtime run',
-		);
 	// A batch run to stdout resumes from its state file; any other run from -o FILE's journal.
 	if (resume && options.output === undefined && !options.batch) {
 		throw new UsageError(
@@ -201,7 +196,12 @@ async function execute(
 		const budget =
 			options.maxCost === undefined
 				? undefined
-				: await loadBudget(options.maxCost, await pricesLoading, model);
+				: await loadBudget(
+						options.maxCost,
+						await pricesLoading,
+						model,
+						options.batch ? 'batch' : 'realtime',
+					);
 		if (budget && options.maxTokens === undefined && !options.quiet)
 			reporter.warn(
 				"--max-cost without --max-tokens: each prompt reserves all the output its model's context window allows, so the cap stops the run early; give --max-tokens for a closer bound",

@@ -69,6 +69,18 @@ export function pendingBatches(
 	return notes.flatMap((note) => ('id' in note && !collected.has(note.id) ? [note] : []));
 }
 
+/** The run's tag, when the journal has one: every `custom_id` of its batches holds it. */
+export function runTag(previous: readonly BatchNote[]): string | undefined {
+	for (const note of previous) if ('run' in note) return note.run;
+	return undefined;
+}
+
+/** `--batch-deadline` as the run that set it fixed it (epoch ms). */
+export function journalDeadline(previous: readonly BatchNote[]): number | undefined {
+	for (const note of previous) if ('deadline' in note) return note.deadline;
+	return undefined;
+}
+
 /**
  * Shards whose creation was intended and never recorded: a crash came between the two, and
  * the batch may exist. Only a look at the account's batches can tell.

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, runCli, withFiles } from '../helpers/cli.ts';
+import { BIN, jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('--estimate: prompts, exact input tokens, output bound and cost as hand arithmetic says; no key, nothing sent', async () => {
@@ -220,7 +220,7 @@ test('--max-cost stops before the cap by the real usage, never above it, and --r
 	assert.equal(server.requests.length, 30, 'no prompt sent twice');
 });
 
-test('--max-cost refuses to start without a price, and with --batch; without --max-tokens it says what it reserves', async () => {
+test('--max-cost refuses to start without a price; without --max-tokens it says what it reserves', async () => {
 	const server = await mockServer();
 	const unknown = await runCli(
 		['--base-url', server.url, '-m', 'llama3', '--max-tokens', '5', '--max-cost', '1'],
@@ -233,11 +233,6 @@ test('--max-cost refuses to start without a price, and with --batch; without --m
 		unknown.stderr,
 		/--max-cost: no price for model llama3.*give its price with --prices FILE/,
 	);
-	const batch = await runCli(['--base-url', server.url, '--batch', '--max-cost', '1'], {
-		input: 'a\n',
-	});
-	assert.equal(batch.code, 2, batch.stderr);
-	assert.match(batch.stderr, /--max-cost does not yet work with --batch/);
 	// gpt-4o-mini's whole 128k context window of output is $0.077: a 5-cent cap sends nothing.
 	const unbounded = await runCli(['--base-url', server.url, '--max-cost', '0.05'], {
 		input: 'a\n',
@@ -289,4 +284,38 @@ test("a prompt past its model's context window is refused as bad input, with fil
 		/-:1: prompt 1 is 130008 tokens, past the 128000-token context window of gpt-4o-mini \(shorten or split/,
 	);
 	assert.equal(server.requests.length, 4);
+});
+
+test('--max-cost with --batch: each batch reserves its worst case at the batch price, settled when collected; never above the cap, and --resume finishes', async () => {
+	const server = await mockServer({ batchStageMs: 20 });
+	const dir = withFiles({
+		'prices.json': '{"house-model": {"input": 100, "output": 1000}}',
+		'in.txt': prompts(30, (i) => `prompt number ${String(i).padStart(2, '0')} here`),
+	});
+	const args = [
+		...['--base-url', server.url, '--batch', '--poll', '0.02', '--batch-size', '5'],
+		...['-m', 'house-model', '--prices', 'prices.json', '--max-tokens', '10'],
+		...['-f', 'jsonl', '-o', 'out.jsonl', '--summary-json', 's.json', 'in.txt'],
+	];
+	// About $0.0033 a prompt at the batch price, and up to $0.0056 reserved for each.
+	const capped = await runCli([...args, '--max-cost', '0.08'], { cwd: dir });
+	assert.equal(capped.code, 1, capped.stderr);
+	assert.match(capped.stderr, /--max-cost \$0\.08 reached: /);
+	const records = jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8'));
+	const spent = records.reduce((sum, r) => sum + (r.cost_usd as number), 0);
+	assert.ok(records.length > 15 && records.length < 30, `${records.length} answered`);
+	assert.ok(spent <= 0.08 && spent > 0.08 - 2 * 0.0056, `spent ${spent}`);
+	assert.deepEqual(
+		records.map((r) => r.index),
+		Array.from({ length: records.length }, (_, i) => i + 1),
+	);
+	assert.ok(server.batches.length > 4, 'batches went on as the first ones settled');
+	assert.equal(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')).end, 'halted');
+	const lines = () => server.batches.reduce((n, b) => n + Number(b.metadata?.promptbatch_lines), 0);
+	assert.equal(lines(), records.length, 'nothing past the cap was submitted');
+
+	const resumed = await runCli([...args, '--max-cost', '1', '--resume'], { cwd: dir });
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.equal(jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).length, 30);
+	assert.equal(lines(), 30, 'no prompt submitted twice');
 });

@@ -156,3 +156,21 @@ test('Budget: reserves the worst case, settles to the real cost, waits for reque
 	cheap.release(never as number);
 	assert.equal(await cheap.reserve(request), 0.5);
 });
+
+test('Budget for batches: the longest prefix that fits is reserved at once, and settled when collected', async () => {
+	const request = { body: {} } as ApiRequest;
+	const budget = new Budget(1, async () => 0.25);
+	const five = Array.from({ length: 5 }, () => request);
+	// Four of 0.25 fit under 1; the fifth would not.
+	assert.deepEqual(await budget.reservePrefix(five), { count: 4, reserved: 1, next: 0.25 });
+	assert.deepEqual(await budget.reservePrefix(five), { count: 0, reserved: 0, next: 0.25 });
+	// The batch cost 0.25 in all: 0.75 is free again, for three more.
+	budget.settleShard(1, 0.25);
+	assert.deepEqual(await budget.reservePrefix(five), { count: 3, reserved: 0.75, next: 0.25 });
+	budget.settleShard(0.75, 0);
+	assert.deepEqual(await budget.reservePrefix([request]), {
+		count: 1,
+		reserved: 0.25,
+		next: undefined,
+	});
+});

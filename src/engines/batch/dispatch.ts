@@ -1,80 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FatalRunError, PromptbatchError, UsageError } from '../../core/errors.ts';
+import { FatalRunError, PromptbatchError } from '../../core/errors.ts';
 import type {
 	ApiRequest,
 	ErrorInfo,
-	Pricer,
 	PromptRecord,
 	ResultRecord,
 	ResultSource,
 } from '../../core/types.ts';
-import { BATCH_ENDS, type BatchApi, type BatchInfo } from '../../http/batch-api.ts';
+import { BATCH_ENDS, type BatchInfo } from '../../http/batch-api.ts';
 import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
-import { type BatchNote, pendingBatches, submissions, unsureBatches } from '../../state/journal.ts';
-import type { Ledger } from '../../state/ledger.ts';
+import {
+	journalDeadline,
+	pendingBatches,
+	runTag,
+	submissions,
+	unsureBatches,
+} from '../../state/journal.ts';
+import { apiFailure } from './api-failure.ts';
 import { readOutcomes, validationFailure } from './collect.ts';
-import type { BatchItem, ShardLimits } from './lines.ts';
+import { inOrder } from './in-order.ts';
+import type { BatchItem } from './lines.ts';
+import type { BatchDeps, BatchEnd, BatchOptions, LatePrompt } from './options.ts';
 import { CreationPace } from './pace.ts';
 import { describeBatches } from './status.ts';
 import { type Active, findUnrecorded, submitShards, tokenLimit } from './submit.ts';
-
-export interface BatchOptions {
-	readonly limits: ShardLimits;
-	/** Resubmissions of a line that failed in passing (429, 5xx, expired, not run). */
-	readonly retries: number;
-	/** Between polls; undefined: a few seconds at first, backing off to a minute. */
-	readonly pollMs?: number | undefined;
-	/** Wait for every batch to end; false (`--no-wait`): submit, collect what is done, return. */
-	readonly wait: boolean;
-	/** Cancel the run's batches and submit nothing (`--resume --cancel`). */
-	readonly cancel?: boolean | undefined;
-	/**
-	 * When (epoch ms) batches still running are cancelled and the prompts they leave go to
-	 * `finish` (`--batch-deadline`). A deadline the journal holds wins: it is the first run's.
-	 */
-	readonly deadline?: number | undefined;
-}
-
-/** How a batch run ended: as a realtime one, or `pending` when batches still run (`--no-wait`). */
-export type BatchEnd =
-	| { readonly kind: 'complete' | 'interrupted' | 'pending' }
-	| { readonly kind: 'aborted' | 'invalid' | 'halted'; readonly error: PromptbatchError };
-
-/** A prompt the deadline left, as the batch engine built it. */
-export interface LatePrompt {
-	readonly record: PromptRecord;
-	readonly request: ApiRequest;
-}
-
-export interface BatchDeps {
-	readonly build: (record: PromptRecord) => ApiRequest;
-	readonly api: BatchApi;
-	/** Receives every result once, in input order, as soon as all before it are known. */
-	readonly emit: (result: ResultRecord) => void | Promise<void>;
-	readonly ledger: Ledger;
-	/** What the journal says of batches so far, and where new notes go. */
-	readonly previous: readonly BatchNote[];
-	readonly note: (note: BatchNote) => void;
-	readonly events: { settled(result: ResultRecord, source: ResultSource): void };
-	/** Prices an answer at the Batch API's price, for its record's `cost_usd`. */
-	readonly price?: Pricer | undefined;
-	/** A directory for the input files to upload. */
-	readonly workDir: string;
-	/** A line for stderr: a batch created, reattached, waiting. */
-	readonly log: (line: string) => void;
-	/** What progress shows now: every batch's status and counts. */
-	readonly status: (text: string) => void;
-	readonly redact: (text: string) => string;
-	/**
-	 * Answers the prompts the deadline left some other way (realtime flex), handing each
-	 * result to `settle`; resolves with how that ended.
-	 */
-	readonly finish?: (
-		late: readonly LatePrompt[],
-		settle: (index: number, result: ResultRecord) => void,
-	) => Promise<BatchEnd>;
-}
 
 const CANCELLED: ErrorInfo = {
 	status: null,
@@ -98,7 +48,7 @@ export async function dispatchBatches(
 ): Promise<BatchEnd> {
 	const earlier = runTag(deps.previous);
 	const run = earlier ?? randomBytes(4).toString('hex');
-	const kept = deadlineOf(deps.previous);
+	const kept = journalDeadline(deps.previous);
 	const deadline = deps.finish ? (kept ?? options.deadline) : undefined;
 	const overdue = () => deadline !== undefined && Date.now() >= deadline;
 	/** Prompts the deadline left to `finish`; set once the deadline has passed. */
@@ -163,6 +113,8 @@ export async function dispatchBatches(
 		let polls = 0;
 		/** A creation was refused for the enqueued-token limit: wait for one of ours to end. */
 		let queueFull = false;
+		/** A shard would cross --max-cost: wait for one of ours to settle what it cost. */
+		let capped = false;
 		for (;;) {
 			if (late === undefined && overdue()) {
 				late = todo;
@@ -174,16 +126,24 @@ export async function dispatchBatches(
 				// One that ended meanwhile can't be cancelled: it is collected as it is.
 				for (const batch of active) await deps.api.cancel(batch.id).catch(() => {});
 			}
-			if (todo.length > 0 && !(queueFull && active.length > 0)) {
-				const { created, refused } = await submitShards(run, todo.map(item), limits, {
-					...deps,
-					pace,
-				});
-				for (const batch of created)
+			if (todo.length > 0 && !((queueFull || capped) && active.length > 0)) {
+				const submitted = await submitShards(run, todo.map(item), limits, { ...deps, pace });
+				for (const batch of submitted.created)
 					for (const index of batch.indexes) attempts.set(index, (attempts.get(index) ?? 0) + 1);
-				active.push(...created);
-				todo = refused.map((r) => r.index);
-				queueFull = refused.length > 0;
+				active.push(...submitted.created);
+				todo = [...submitted.refused, ...submitted.unaffordable].map((r) => r.index);
+				queueFull = submitted.refused.length > 0;
+				capped = submitted.unaffordable.length > 0;
+				// Nothing running will give any of the cap back: the rest waits for --resume.
+				if (capped && active.length === 0 && deps.budget) {
+					for (const index of todo) emitter.put(index, undefined);
+					await emitter.flushed();
+					return { kind: 'halted', error: deps.budget.reached(submitted.nextWorst ?? 0) };
+				}
+				if (capped)
+					deps.log(
+						`${todo.length} prompt(s) wait: their batch would cross --max-cost until the running ones settle what they cost`,
+					);
 			}
 			if (active.length === 0 && todo.length === 0) break;
 			for (const batch of [...active]) {
@@ -195,6 +155,9 @@ export async function dispatchBatches(
 				if (!BATCH_ENDS.has(info.status)) continue;
 				active.splice(active.indexOf(batch), 1);
 				queueFull = false;
+				capped = false;
+				/** What its answers cost, to settle its `--max-cost` reservation. */
+				let spent = 0;
 				const full = info.status === 'failed' ? tokenLimit(info) : undefined;
 				if (full) {
 					// Nothing of it ran, and nothing was billed: it goes again once the queue has room.
@@ -241,13 +204,15 @@ export async function dispatchBatches(
 							batch.id,
 							deps.price,
 						);
+						if (result.error === null) spent += result.cost_usd ?? 0;
 						settle(index, result, 'sent');
 					}
 				}
+				if (batch.reserved !== undefined) deps.budget?.settleShard(batch.reserved, spent);
 				deps.note(full ? { collected: batch.id, refused: true } : { collected: batch.id });
 			}
 			if (todo.length === 0 && active.length === 0) break;
-			if (todo.length > 0 && !queueFull) continue;
+			if (todo.length > 0 && !queueFull && !capped) continue;
 			// Cancelling takes a moment, and what it leaves must still be answered: wait for it.
 			if (!options.wait && late === undefined) {
 				await emitter.flushed();
@@ -284,59 +249,4 @@ export async function dispatchBatches(
 	}
 	await emitter.flushed();
 	return { kind: 'complete' };
-}
-
-function runTag(previous: readonly BatchNote[]): string | undefined {
-	for (const note of previous) if ('run' in note) return note.run;
-	return undefined;
-}
-
-function deadlineOf(previous: readonly BatchNote[]): number | undefined {
-	for (const note of previous) if ('deadline' in note) return note.deadline;
-	return undefined;
-}
-
-/** Hands results on in index order (from 1), each as soon as all before it have come. */
-function inOrder(emit: (result: ResultRecord) => void | Promise<void>) {
-	const held = new Map<number, ResultRecord>();
-	let next = 1;
-	let chain: Promise<void> = Promise.resolve();
-	return {
-		put(index: number, result: ResultRecord) {
-			held.set(index, result);
-			chain = chain.then(async () => {
-				for (let r = held.get(next); r !== undefined; r = held.get(next)) {
-					held.delete(next++);
-					await emit(r);
-				}
-			});
-		},
-		flushed: () => chain,
-	};
-}
-
-/**
- * A failed call to the Batch API as the user must hear it. Nothing is retried blindly: a
- * creation has no idempotency key, so the next run reattaches rather than pay twice.
- */
-function apiFailure(
-	error: unknown,
-	redact: (text: string) => string,
-): PromptbatchError | undefined {
-	const { status, message, name } = error as {
-		status?: unknown;
-		message?: unknown;
-		name?: unknown;
-	};
-	// Anything else is a bug of ours, and must show as one.
-	if (typeof status !== 'number' && !String(name).startsWith('APIConnection')) return undefined;
-	const text = redact(String(message ?? error));
-	if (status === 404)
-		return new UsageError(`the server has no Batch API: ${text}`, 'run without --batch');
-	if (status === 401 || status === 403)
-		return new FatalRunError(`the Batch API refused the key: ${text}`, 'check OPENAI_API_KEY');
-	return new FatalRunError(
-		`the Batch API call failed: ${text}`,
-		'rerun the same command with --resume: batches already created are collected, not sent again',
-	);
 }

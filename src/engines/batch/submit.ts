@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Budget } from '../../cost/budget.ts';
 import type { BatchApi, BatchInfo } from '../../http/batch-api.ts';
 import type { BatchNote } from '../../state/journal.ts';
 import { type BatchItem, batchLine, type ShardLimits, shardItems } from './lines.ts';
@@ -12,6 +13,8 @@ export interface Active {
 	readonly id: string;
 	readonly indexes: readonly number[];
 	status: string;
+	/** What `--max-cost` holds for it until its answers' real cost is known. */
+	readonly reserved?: number | undefined;
 }
 
 export interface SubmitDeps {
@@ -21,6 +24,18 @@ export interface SubmitDeps {
 	readonly workDir: string;
 	readonly note: (note: BatchNote) => void;
 	readonly log: (line: string) => void;
+	/** `--max-cost`: each shard reserves its lines' worst case before it is uploaded. */
+	readonly budget?: Pick<Budget, 'reservePrefix' | 'settleShard'> | undefined;
+}
+
+/** What became of the items given to `submitShards`. */
+export interface Submitted {
+	readonly created: Active[];
+	/** Refused for the enqueued-token limit: to go again once one of the run's batches ends. */
+	readonly refused: BatchItem[];
+	/** Past what `--max-cost` holds now, and the worst case of the first of them. */
+	readonly unaffordable: BatchItem[];
+	readonly nextWorst?: number | undefined;
 }
 
 /** How many of the account's newest batches to look through for one a crash left unrecorded. */
@@ -31,16 +46,24 @@ const LIST_AT_MOST = 1000;
  * upload and the id the moment the batch exists, so that no crash can make a rerun pay twice.
  * A creation refused for the enqueued-token limit (429) returns its items as `refused`; any
  * other failure throws, and nothing is retried blindly (a creation has no idempotency key).
+ * Under `--max-cost`, a shard is cut to the lines the budget holds now, and the rest come back
+ * as `unaffordable`.
  */
 export async function submitShards(
 	run: string,
 	items: readonly BatchItem[],
 	limits: ShardLimits,
 	deps: SubmitDeps,
-): Promise<{ created: Active[]; refused: BatchItem[] }> {
+): Promise<Submitted> {
 	const created: Active[] = [];
 	const shards = shardItems(run, items, limits);
-	for (const [i, shard] of shards.entries()) {
+	for (const [i, whole] of shards.entries()) {
+		const held = await deps.budget?.reservePrefix(whole.items.map((item) => item.request));
+		const shard = held ? { ...whole, items: whole.items.slice(0, held.count) } : whole;
+		const later = shards.slice(i + 1).flatMap((s) => s.items);
+		const unaffordable = held ? [...whole.items.slice(held.count), ...later] : [];
+		if (shard.items.length === 0)
+			return { created, refused: [], unaffordable, nextWorst: held?.next };
 		const content = `${shard.items.map((item) => batchLine(run, item)).join('\n')}\n`;
 		const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
 		const indexes = shard.items.map((item) => item.index);
@@ -64,16 +87,19 @@ export async function submitShards(
 				promptbatch_lines: String(indexes.length),
 			});
 		} catch (error) {
+			if (held) deps.budget?.settleShard(held.reserved, 0);
 			if ((error as { status?: unknown }).status !== 429) throw error;
 			deps.log('the Batch API refused a batch for now (429): waiting for one of ours to end');
-			return { created, refused: shards.slice(i).flatMap((s) => s.items) };
+			return { created, refused: [...whole.items, ...later], unaffordable: [] };
 		}
 		deps.note({ id: info.id, indexes });
 		const prompts = `${indexes.length} prompt${indexes.length === 1 ? '' : 's'}`;
 		deps.log(`batch ${info.id} created: ${prompts} to ${shard.endpoint} (${shard.model})`);
-		created.push({ id: info.id, indexes, status: info.status });
+		created.push({ id: info.id, indexes, status: info.status, reserved: held?.reserved });
+		if (unaffordable.length > 0)
+			return { created, refused: [], unaffordable, nextWorst: held?.next };
 	}
-	return { created, refused: [] };
+	return { created, refused: [], unaffordable: [] };
 }
 
 /**
