@@ -32,6 +32,68 @@ test('exact tokens: known counts, chat framing, special-token text, long runs', 
 	assert.ok(tokens.count({ input: run }, 'gpt-4o-mini') >= 5000 / 8);
 });
 
+test("exact tokens: tiktoken's published values (OpenAI cookbook, How to count tokens with tiktoken)", async () => {
+	const { encode } = await import('gpt-tokenizer/encoding/cl100k_base');
+	// The token ids themselves, prose and Japanese.
+	assert.deepEqual(encode('tiktoken is great!'), [83, 1609, 5963, 374, 2294, 0]);
+	assert.deepEqual(
+		encode('お誕生日おめでとう'),
+		[33334, 45918, 243, 21990, 9080, 33334, 62004, 16556, 78699],
+	);
+	// The cookbook's comparison of encodings: cl100k_base (gpt-4) against o200k_base (gpt-4o).
+	const tokens = await TokenCounter.load();
+	for (const model of ['gpt-4', 'gpt-4o', 'gpt-4o-mini']) await tokens.prepare(model);
+	const bare = (text: string, model: string) => tokens.count({ input: text }, model) - 7;
+	for (const [text, cl100k, o200k] of [
+		['antidisestablishmentarianism', 6, 6],
+		['2 + 2 = 4', 7, 7],
+		['お誕生日おめでとう', 9, 8],
+	] as const) {
+		assert.equal(bare(text, 'gpt-4'), cl100k, text);
+		assert.equal(bare(text, 'gpt-4o'), o200k, text);
+	}
+	// Its chat example: 129 prompt tokens for gpt-4, 124 for gpt-4o and gpt-4o-mini, as the API said.
+	const messages = [
+		{
+			role: 'system',
+			content:
+				'You are a helpful, pattern-following assistant that translates corporate jargon into plain English.',
+		},
+		{
+			role: 'system',
+			name: 'example_user',
+			content: 'New synergies will help drive top-line growth.',
+		},
+		{
+			role: 'system',
+			name: 'example_assistant',
+			content: 'Things working well together will increase revenue.',
+		},
+		{
+			role: 'system',
+			name: 'example_user',
+			content:
+				"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+		},
+		{
+			role: 'system',
+			name: 'example_assistant',
+			content: "Let's talk later when we're less busy about how to do better.",
+		},
+		{
+			role: 'user',
+			content:
+				"This late pivot means we don't have time to boil the ocean for the client deliverable.",
+		},
+	];
+	assert.equal(tokens.count({ messages }, 'gpt-4'), 129);
+	assert.equal(tokens.count({ messages }, 'gpt-4o'), 124);
+	assert.equal(tokens.count({ messages }, 'gpt-4o-mini'), 124);
+	// Code and emoji, as gpt-tokenizer counts them (measured exact against tiktoken; see #10).
+	assert.equal(bare('def f(x):\n    return x * 2\n', 'gpt-4o'), 11);
+	assert.equal(bare('👋🌍 emoji 🎉', 'gpt-4o'), 7);
+});
+
 test('chat framing: 3 a message, its role, a name, 3 to prime the reply; instructions are a message', () => {
 	const chars = (text: string) => text.length;
 	assert.equal(countBody({ messages: [] }, chars), 3);
