@@ -1,6 +1,7 @@
 import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.ts';
+import type { RunOptions } from '../core/options.ts';
 import type { ApiRequest, InputFormat, PromptRecord } from '../core/types.ts';
 import { readRecords, readsOnce, STDIN } from '../input/sources.ts';
 import { journalPath, pendingBatches, readJournal } from '../state/journal.ts';
@@ -109,5 +110,23 @@ function readTextIfAny(path: string): string {
 		return readFileSync(path, 'utf8');
 	} catch {
 		return '';
+	}
+}
+
+/** Options that make no sense together, refused before anything else. */
+export function refuseContradictions(options: RunOptions): void {
+	const resume = options.resume || options.resumeFailed;
+	if (options.cancel && !(options.batch && (resume || options.output === undefined))) {
+		throw new UsageError(
+			'--cancel goes with --batch --resume',
+			"it cancels a run's batches: give the command that started them, with --resume --cancel",
+		);
+	}
+	// A batch run to stdout resumes from its state file; any other run from -o FILE's journal.
+	if (resume && options.output === undefined && !options.batch) {
+		throw new UsageError(
+			`${options.resumeFailed ? '--resume-failed' : '--resume'} needs -o FILE`,
+			'a run resumes from the journal it keeps beside its output file',
+		);
 	}
 }

@@ -8,7 +8,12 @@ import {
 	resolveConnection,
 	targetBaseURL,
 } from '../core/config.ts';
-import { FatalRunError, OutputClosedError, PromptbatchError, UsageError } from '../core/errors.ts';
+import {
+	FatalRunError,
+	OutputClosedError,
+	PromptbatchError,
+	type UsageError,
+} from '../core/errors.ts';
 import { DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import { loadPrices, pricer } from '../cost/prices.ts';
 import { readRecords, STDIN } from '../input/sources.ts';
@@ -17,18 +22,18 @@ import { ResultWriter } from '../output/format.ts';
 import { requestBuilder } from '../requests/build.ts';
 import { API_PATHS } from '../requests/endpoints.ts';
 import { defaultCacheDir, ResponseCache } from '../state/cache.ts';
-import { requestKey } from '../state/fingerprint.ts';
 import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
-import { checkResume, checkResumeLength, Ledger } from '../state/ledger.ts';
+import { Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { NO_PROMPTS, Reporter } from '../terminal/progress.ts';
 import { introText } from '../terminal/progress-text.ts';
-import { budgetable, loadBudget } from './budget.ts';
-import { checkedRecords, contextCheck } from './context.ts';
+import { admit } from './admit.ts';
+import { checkedRecords } from './context.ts';
 import { sendNothing } from './dry-run.ts';
 import { batchLimits, type RunEnd, runBatches, runRealtime, type Wiring } from './engines.ts';
 import {
 	preflight,
+	refuseContradictions,
 	refuseForgettingBatches,
 	refuseNonFileOutput,
 	refuseOverwritingInput,
@@ -86,16 +91,13 @@ export async function run(options: RunOptions, io: RunIO): Promise<RunSummary> {
 	if (options.summaryJson !== undefined)
 		saveSummary(
 			options.summaryJson,
-			// Every message in it was redacted where it was made; this is the last line of defence.
-			redactor([io.env.OPENAI_API_KEY])(
-				summaryJson(summary, {
-					startedAt,
-					model: options.model ?? defaultModel(io.env),
-					server: options.mock ? 'mock' : targetBaseURL(options.baseUrl, io.env),
-					engine: options.batch ? 'batch' : 'realtime',
-				}),
-			),
-			io.stderr,
+			summaryJson(summary, {
+				startedAt,
+				model: options.model ?? defaultModel(io.env),
+				server: options.mock ? 'mock' : targetBaseURL(options.baseUrl, io.env),
+				engine: options.batch ? 'batch' : 'realtime',
+			}),
+			io,
 		);
 	return summary;
 }
@@ -109,19 +111,7 @@ async function execute(
 	// `-o -` is stdout, as for most tools that take an output file; so is `-o /dev/stdout`.
 	const options = STDOUT_NAMES.has(given.output ?? '') ? { ...given, output: undefined } : given;
 	const resume = options.resume || options.resumeFailed;
-	if (options.cancel && !(options.batch && (resume || options.output === undefined))) {
-		throw new UsageError(
-			'--cancel goes with --batch --resume',
-			"it cancels a run's batches: give the command that started them, with --resume --cancel",
-		);
-	}
-	// A batch run to stdout resumes from its state file; any other run from -o FILE's journal.
-	if (resume && options.output === undefined && !options.batch) {
-		throw new UsageError(
-			`${options.resumeFailed ? '--resume-failed' : '--resume'} needs -o FILE`,
-			'a run resumes from the journal it keeps beside its output file',
-		);
-	}
+	refuseContradictions(options);
 	const files = options.files && options.files.length > 0 ? options.files : [STDIN];
 	if (options.output !== undefined) {
 		refuseNonFileOutput(options.output);
@@ -178,35 +168,17 @@ async function execute(
 		// What identifies the server in journal and cache: --mock's port changes every run.
 		const server = options.mock ? 'mock' : (connection?.baseURL ?? OPENAI_BASE_URL);
 		const model = options.model ?? defaultModel(io.env);
-		// With --max-cost every request must be priced and bounded before the first is sent.
-		const budgetCheck =
-			options.maxCost === undefined ? undefined : budgetable(await pricesLoading, model);
-		const fits = contextCheck(await pricesLoading, model);
-		const total = await preflight(
+		const { total, budget, fits } = await admit({
+			options,
 			files,
-			options.inputFormat,
-			io.stdin,
+			stdin: io.stdin,
 			build,
-			async (record, request) => {
-				checkResume(previous?.entries, record, requestKey(server, request));
-				budgetCheck?.(request);
-				await fits(record, request);
-			},
-		);
-		const budget =
-			options.maxCost === undefined
-				? undefined
-				: await loadBudget(
-						options.maxCost,
-						await pricesLoading,
-						model,
-						options.batch ? 'batch' : 'realtime',
-					);
-		if (budget && options.maxTokens === undefined && !options.quiet)
-			reporter.warn(
-				"--max-cost without --max-tokens: each prompt reserves all the output its model's context window allows, so the cap stops the run early; give --max-tokens for a closer bound",
-			);
-		checkResumeLength(previous?.entries, total);
+			previous: previous?.entries,
+			server,
+			model,
+			prices: await pricesLoading,
+			warn: (line) => reporter.warn(line),
+		});
 		if (cache) {
 			const pruning = cache.prune();
 			cleanup.push(() => pruning);

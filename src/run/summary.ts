@@ -1,6 +1,7 @@
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
+import { type Environment, redactor } from '../core/config.ts';
 import { type PromptbatchError, UsageError } from '../core/errors.ts';
 import { roundUsd } from '../cost/prices.ts';
 import type { RunEnd } from './engines.ts';
@@ -128,14 +129,19 @@ function isDirectory(path: string): boolean {
  * Written whole or not at all: a dashboard never reads half a summary. A summary that can't
  * be written is worth a warning, not the run's results.
  */
-export function saveSummary(path: string, text: string, stderr: Writable): void {
+export function saveSummary(
+	path: string,
+	text: string,
+	io: { readonly stderr: Writable; readonly env: Environment },
+): void {
 	const temp = `${path}.${process.pid}.tmp`;
 	try {
-		writeFileSync(temp, text, { mode: 0o644 });
+		// Every message in it was redacted where it was made; this is the last line of defence.
+		writeFileSync(temp, redactor([io.env.OPENAI_API_KEY])(text), { mode: 0o644 });
 		renameSync(temp, path);
 	} catch (error) {
 		rmSync(temp, { force: true });
-		stderr.write(
+		io.stderr.write(
 			`promptbatch: warning: cannot write --summary-json ${path}: ${(error as Error).message}\n`,
 		);
 	}
