@@ -62,7 +62,7 @@ export function parseArgs(argv: readonly string[], write: ProgramOutput): Parsed
 		const given = refused.filter(([name]) => program.getOptionValueSource(name) === 'cli');
 		if (given.length > 0) {
 			program.error(
-				`${given.map(([, flag]) => flag).join(', ')} with --batch: the Batch API sets its own pace and timing, so ${given.length > 1 ? 'these have' : 'this has'} no meaning there`,
+				`${given.map(([, flag]) => flag).join(', ')} with --batch: the Batch API sets its own pace, timing and price, so ${given.length > 1 ? 'these have' : 'this has'} no meaning there`,
 				{ code: 'promptbatch.batchOption', exitCode: 2 },
 			);
 		}

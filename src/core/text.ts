@@ -13,5 +13,8 @@ export function shellQuote(arg: string): string {
 /** Dollars to the cent, or to 4 significant digits under a cent. */
 export function formatUsd(usd: number): string {
 	if (usd === 0) return '$0';
-	return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${Number(usd.toPrecision(4))}`;
+	if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+	// Four significant digits, never in exponent notation ($7.5e-7 is no price anyone reads).
+	const decimals = Math.min(20, 3 - Math.floor(Math.log10(usd)));
+	return `$${usd.toFixed(decimals).replace(/\.?0+$/, '')}`;
 }

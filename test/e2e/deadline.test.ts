@@ -8,6 +8,22 @@ import { mockServer } from '../helpers/server.ts';
 
 const PROMPTS = prompts(10, (i) => `question ${String(i).padStart(2, '0')}`);
 
+/** A batch run of in.txt into out.jsonl, journaled beside it. */
+function journaled(url: string): string[] {
+	return [
+		'--base-url',
+		url,
+		'--batch',
+		'--poll',
+		'0.1',
+		'-f',
+		'jsonl',
+		'-o',
+		'out.jsonl',
+		'in.txt',
+	];
+}
+
 /** What a run's records say of which way each prompt went. */
 function ways(records: Record<string, unknown>[]) {
 	return records.map((r) => (r.batch_id !== null ? 'batch' : r.service_tier));
@@ -47,18 +63,7 @@ test('--batch-deadline: a batch still running is cancelled, what it finished kep
 test('--batch-deadline with --no-wait: the journal keeps the deadline, and the collecting run applies it', async () => {
 	const server = await mockServer({ batchStageMs: 1500 });
 	const dir = withFiles({ 'in.txt': PROMPTS });
-	const args = [
-		'--base-url',
-		server.url,
-		'--batch',
-		'--poll',
-		'0.1',
-		'-f',
-		'jsonl',
-		'-o',
-		'out.jsonl',
-		'in.txt',
-	];
+	const args = journaled(server.url);
 	const submitted = await runCli([...args, '--no-wait', '--batch-deadline', '1s'], { cwd: dir });
 	assert.equal(submitted.code, 75, submitted.stderr);
 	await sleep(1100);
@@ -77,18 +82,7 @@ test('stopped while flex finishes what the deadline left, --resume goes on throu
 	const server = await mockServer({ batchStageMs: 1500 });
 	const slow = prompts(10, (i) => `question ${String(i).padStart(2, '0')} [[delay:1500]]`);
 	const dir = withFiles({ 'in.txt': slow });
-	const args = [
-		'--base-url',
-		server.url,
-		'--batch',
-		'--poll',
-		'0.1',
-		'-f',
-		'jsonl',
-		'-o',
-		'out.jsonl',
-		'in.txt',
-	];
+	const args = journaled(server.url);
 	// Two at a time: two are in flight at the signal, and three never sent.
 	const stopped = await runCli([...args, '--batch-deadline', '1s', '-c', '2'], {
 		cwd: dir,

@@ -49,20 +49,19 @@ test('--service-tier flex: sent on every request, the tier served recorded, pric
 
 test('flex 429 "Resource Unavailable" is retried without counting against --retries, until --timeout, then reported', async () => {
 	const server = await mockServer();
-	const result = await runCli(
-		[
-			'--base-url',
-			server.url,
-			'-f',
-			'jsonl',
-			'--service-tier',
-			'flex',
-			'--retries',
-			'0',
-			'--verbose',
-		],
-		{ input: 'busy [[fault:unavailablex3]]\nbroken [[fault:500x1]]\n' },
-	);
+	const flex = [
+		'--base-url',
+		server.url,
+		'-f',
+		'jsonl',
+		'--service-tier',
+		'flex',
+		'--retries',
+		'0',
+	];
+	const result = await runCli([...flex, '--verbose'], {
+		input: 'busy [[fault:unavailablex3]]\nbroken [[fault:500x1]]\n',
+	});
 	assert.equal(result.code, 1, result.stderr);
 	const [busy, broken] = jsonLines(result.stdout);
 	assert.equal(busy?.error, null, 'answered on the 4th attempt with --retries 0');
@@ -78,21 +77,9 @@ test('flex 429 "Resource Unavailable" is retried without counting against --retr
 
 	// Never any capacity: retried for as long as --timeout allows, then reported.
 	const started = performance.now();
-	const starved = await runCli(
-		[
-			'--base-url',
-			server.url,
-			'-f',
-			'jsonl',
-			'--service-tier',
-			'flex',
-			'--retries',
-			'0',
-			'--timeout',
-			'0.5',
-		],
-		{ input: 'never [[fault:unavailable]]\n' },
-	);
+	const starved = await runCli([...flex, '--timeout', '0.5'], {
+		input: 'never [[fault:unavailable]]\n',
+	});
 	assert.equal(starved.code, 1, starved.stderr);
 	const [never] = jsonLines(starved.stdout);
 	const error = never?.error as { status: number; type: string; message: string };

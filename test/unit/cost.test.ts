@@ -186,7 +186,14 @@ test('estimates: exact input, output bound or unbounded, unknown prices null, ne
 	assert.equal(estimate.max_output_tokens, null);
 	assert.deepEqual(estimate.cost_usd, { realtime: null, batch: null, flex: null });
 	assert.deepEqual(estimate.unknown_prices, ['other']);
-	assert.deepEqual([0, 0.00345, 12.3456].map(formatUsd), ['$0', '$0.00345', '$12.35']);
+	assert.deepEqual([0, 0.00345, 12.3456, 7.5e-7, 0.000001125, 1.23456e-9].map(formatUsd), [
+		'$0',
+		'$0.00345',
+		'$12.35',
+		'$0.00000075',
+		'$0.000001125',
+		'$0.000000001235',
+	]);
 });
 
 test('Budget: reserves the worst case, settles to the real cost, waits for requests in flight, never crosses the cap', async () => {
