@@ -3,6 +3,7 @@ import type { Connection } from '../core/config.ts';
 import type { ApiRequest, Completion } from '../core/types.ts';
 import { type ClientSetup, createClient } from './client.ts';
 import { connectionFailure } from './connection.ts';
+import { createDirectTransport } from './direct-transport.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
 import { MalformedResponseError, parseCompletion, StreamedResponseError } from './response.ts';
 
@@ -16,10 +17,17 @@ export type Transport = (
 ) => Promise<{ completion: Completion; headers: HeaderReader }>;
 
 /**
- * A transport over the official SDK (see `createClient`): one retry layer, ours, so that
- * backoff, the 429 pause and the attempt count are all in one place.
+ * The transport of realtime requests: undici directly (direct-transport.ts), or, when the SDK's
+ * log is asked for (OPENAI_LOG), the official SDK (see `createClient`). Either way one retry
+ * layer, ours, so that backoff, the 429 pause and the attempt count are all in one place.
  */
-export function createTransport(connection: Connection, options: ClientSetup): Transport {
+export function createTransport(
+	connection: Connection,
+	options: ClientSetup & { readonly connections: number },
+): Transport {
+	// The SDK's debug log is worth its cost only when asked for.
+	const log = options.env.OPENAI_LOG;
+	if (!log || log === 'off') return createDirectTransport(connection, options);
 	const client = createClient(connection, options);
 	const origin = originOf(client.baseURL);
 	return async (request, signal) => {

@@ -22,11 +22,22 @@ export function formatEnd(format: OutputFormat, empty: boolean): string {
 	return empty ? '[]\n' : '\n]\n';
 }
 
-/** Writes records in the chosen format, and what closes it at the end. */
+/** Text held before it is written: a write a record would be a system call a record. */
+const BATCH_CHARS = 65_536;
+
+/**
+ * Writes records in the chosen format, and what closes it at the end. Records that come
+ * together are written together: held until BATCH_CHARS of text, or the end of the current
+ * turn of the event loop, whichever is first. A failed write surfaces at the next `write` or
+ * at `end`.
+ */
 export class ResultWriter {
 	readonly #destination: Destination;
 	readonly #format: OutputFormat;
 	#count = 0;
+	#held = '';
+	#flushing: Promise<void> | undefined;
+	#failure: { error: unknown } | undefined;
 
 	constructor(destination: Destination, format: OutputFormat) {
 		this.#destination = destination;
@@ -34,13 +45,28 @@ export class ResultWriter {
 	}
 
 	async write(record: ResultRecord): Promise<void> {
-		const text = formatRecord(record, this.#format, this.#count === 0);
+		if (this.#failure) throw this.#failure.error;
+		this.#held += formatRecord(record, this.#format, this.#count === 0);
 		this.#count++;
-		await this.#destination.write(text);
+		if (this.#held.length >= BATCH_CHARS) await this.#flush();
+		else
+			this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+				this.#flush().catch((error: unknown) => {
+					this.#failure ??= { error };
+				}),
+			);
 	}
 
 	async end(): Promise<void> {
-		const tail = formatEnd(this.#format, this.#count === 0);
-		if (tail) await this.#destination.write(tail);
+		this.#held += formatEnd(this.#format, this.#count === 0);
+		await this.#flush();
+		if (this.#failure) throw this.#failure.error;
+	}
+
+	async #flush(): Promise<void> {
+		this.#flushing = undefined;
+		const text = this.#held;
+		this.#held = '';
+		if (text) await this.#destination.write(text);
 	}
 }

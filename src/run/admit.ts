@@ -45,7 +45,7 @@ export async function admit(run: {
 		run.stdin,
 		run.build,
 		async (record, request) => {
-			checkResume(previous, record, requestKey(server, request));
+			if (previous) checkResume(previous, record, requestKey(server, request));
 			budgetCheck?.(request);
 			await fits(record, request);
 		},

@@ -36,6 +36,7 @@ export async function realtime(
 			baseURL: w.target.baseURL ?? OPENAI_BASE_URL,
 			transport: createTransport(w.target, {
 				timeoutMs: attemptTimeoutMs(options),
+				connections: concurrency,
 				env: w.io.env,
 				log: (line) => reporter.log(line),
 			}),

@@ -151,3 +151,45 @@ test('Ctrl-C stops the run: completed results are flushed in order and the exit 
 		records.map((_, i) => i + 1),
 	);
 });
+
+test('the direct transport and the SDK (OPENAI_LOG) give the same records, errors included', async () => {
+	const input = [
+		'fine',
+		'flaky [[fault:500x2]]',
+		'limited [[fault:429x1]]',
+		'dropped [[fault:dropx1]]',
+		'garbage [[fault:garbagex1]]',
+		'cut [[fault:cutx1]]',
+		'empty [[fault:emptyx1]]',
+		'refused [[fault:400]]',
+		'missing [[fault:404]]',
+		'down [[fault:503]]',
+	].join('\n');
+	const records = async (env: Record<string, string>) => {
+		const server = await mockServer();
+		const result = await runCli(['--base-url', server.url, '-f', 'jsonl', '--retries', '2'], {
+			input,
+			env,
+		});
+		assert.equal(result.code, 1, result.stderr);
+		return jsonLines(result.stdout).map(({ latency_ms, ...rest }) => rest);
+	};
+	const direct = await records({});
+	const sdk = await records({ OPENAI_LOG: 'error' });
+	assert.deepEqual(direct, sdk);
+	assert.deepEqual(
+		direct.map((r) => (r.error as { status: number } | null)?.status ?? r.response),
+		[
+			'fine',
+			'flaky [[fault:500x2]]',
+			'limited [[fault:429x1]]',
+			'dropped [[fault:dropx1]]',
+			'garbage [[fault:garbagex1]]',
+			'cut [[fault:cutx1]]',
+			'empty [[fault:emptyx1]]',
+			400,
+			404,
+			503,
+		],
+	);
+});

@@ -30,7 +30,11 @@ test('holds later results until the earlier one arrives', async () => {
 test('admit waits while the window is full and resumes when the head is released', async () => {
 	const reorder = new Reorder<number>(3, () => {});
 	const admitted: number[] = [];
-	for (const i of [1, 2, 3, 4, 5]) reorder.admit(i).then(() => admitted.push(i));
+	for (const i of [1, 2, 3, 4, 5]) {
+		const waiting = reorder.admit(i);
+		if (waiting) waiting.then(() => admitted.push(i));
+		else admitted.push(i);
+	}
 	await new Promise((resolve) => setImmediate(resolve));
 	assert.deepEqual(admitted, [1, 2, 3]);
 	await reorder.put(2, 2);
@@ -56,4 +60,23 @@ test('an async release is awaited before the next, so a slow reader holds everyt
 
 test('a window below 1 is a programming error', () => {
 	assert.throws(() => new Reorder(0, () => {}), RangeError);
+});
+
+test('Slots: a counter of requests in flight, with one waiter woken as a slot is given back', async () => {
+	const { Slots } = await import('../../src/engines/realtime/slots.ts');
+	const slots = new Slots(2);
+	assert.equal(slots.take(), undefined);
+	assert.equal(slots.take(), undefined);
+	const third = slots.take();
+	assert.ok(third instanceof Promise);
+	let started = false;
+	third.then(() => {
+		started = true;
+	});
+	await new Promise((resolve) => setImmediate(resolve));
+	assert.equal(started, false, 'both slots are taken');
+	slots.give();
+	await new Promise((resolve) => setImmediate(resolve));
+	assert.equal(started, true);
+	assert.ok(slots.take() instanceof Promise, 'the woken waiter holds the slot it was given');
 });

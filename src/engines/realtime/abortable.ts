@@ -29,13 +29,23 @@ export async function* abortable<T>(
 	signal: AbortSignal,
 ): AsyncGenerator<T> {
 	const iterator = iterable[Symbol.asyncIterator]();
+	// One listener for the whole iteration, not one a record: it wakes whichever read waits.
+	let wake: ((result: undefined) => void) | undefined;
+	const onAbort = () => wake?.(undefined);
+	signal.addEventListener('abort', onAbort, { once: true });
 	try {
 		for (;;) {
-			const next = await orAbort(iterator.next(), signal);
+			if (signal.aborted) return;
+			const next = await new Promise<IteratorResult<T> | undefined>((resolve, reject) => {
+				wake = resolve;
+				iterator.next().then(resolve, reject);
+			});
+			wake = undefined;
 			if (next === undefined || next.done) return;
 			yield next.value;
 		}
 	} finally {
+		signal.removeEventListener('abort', onAbort);
 		// A blocked read can't be cut short; don't wait for it, the caller closes the stream.
 		iterator.return?.()?.catch(() => {});
 	}

@@ -1,4 +1,3 @@
-import PQueue from 'p-queue';
 import { FatalRunError, HaltError, PromptbatchError } from '../../core/errors.ts';
 import type { HaltPolicy } from '../../core/options.ts';
 import { plural } from '../../core/text.ts';
@@ -20,6 +19,7 @@ import { type BackoffOptions, formatWait, MAX_WAIT_MS } from './backoff.ts';
 import { shouldHalt } from './halt.ts';
 import { Limiter } from './limiter.ts';
 import { Reorder } from './reorder.ts';
+import { Slots } from './slots.ts';
 import { type DispatchEnd, Stop, type StopSignals } from './stop.ts';
 import { SystematicWatch } from './systematic.ts';
 
@@ -120,12 +120,14 @@ export async function dispatch(
 		warnOnce,
 		redact: deps.redact,
 	};
-	const queue = new PQueue({ concurrency: options.concurrency });
+	const slots = new Slots(options.concurrency);
 	// A prompt the run stopped before sending leaves a hole: no record, and resume sends it.
 	const reorder = new Reorder<ResultRecord | undefined>(options.window, (result) =>
 		result ? deps.emit(result) : undefined,
 	);
-	const pending = new Set<Promise<void>>();
+	/** Records handed to `track` whose result is not yet settled and released. */
+	let outstanding = 0;
+	let drained: (() => void) | undefined;
 	let finished = 0;
 	let failed = 0;
 	let emitFailure: unknown;
@@ -150,16 +152,19 @@ export async function dispatch(
 		}
 		return reorder.put(record.index, settled?.result);
 	};
+	const untrack = () => {
+		if (--outstanding === 0) drained?.();
+	};
 	const track = (promise: Promise<void>) => {
-		const tracked = promise.catch((error: unknown) => {
+		outstanding++;
+		promise.then(untrack, (error: unknown) => {
 			if (error instanceof PromptbatchError) stop.stop({ kind: 'aborted', error }, true);
 			else {
 				emitFailure ??= error;
 				stop.stop({ kind: 'interrupted' }, true);
 			}
+			untrack();
 		});
-		pending.add(tracked);
-		tracked.finally(() => pending.delete(tracked));
 	};
 	const send = async (record: PromptRecord, request: ApiRequest): Promise<Settled | undefined> => {
 		const outcome = await attempt(record.index, request, ctx);
@@ -181,8 +186,8 @@ export async function dispatch(
 
 	try {
 		for await (const record of abortable(records, stop.stopSending)) {
-			await orAbort(reorder.admit(record.index), stop.stopSending);
-			await orAbort(queue.onSizeLessThan(options.concurrency), stop.stopSending);
+			const admitted = reorder.admit(record.index);
+			if (admitted) await orAbort(admitted, stop.stopSending);
 			if (stop.stopSending.aborted) break;
 			const request = deps.build(record);
 			const known = ledger?.lookup(record, request);
@@ -205,9 +210,13 @@ export async function dispatch(
 				if (reserved !== undefined) deps.budget?.release(reserved);
 				break;
 			}
-			const task = queue.add(() =>
-				known ? follow(known.answer, record, request) : send(record, request),
-			) as Promise<Settled | undefined>;
+			const slot = slots.take();
+			if (slot) await orAbort(slot, stop.stopSending);
+			if (stop.stopSending.aborted) {
+				if (reserved !== undefined) deps.budget?.release(reserved);
+				break;
+			}
+			const task = known ? follow(known.answer, record, request) : send(record, request);
 			if (reserved !== undefined)
 				task.then(
 					(settled) => deps.budget?.settle(reserved, settled?.result),
@@ -218,15 +227,33 @@ export async function dispatch(
 					request,
 					task.then((settled) => settled?.result),
 				);
-			track(task.then((settled) => settle(record, request, settled)));
+			// The slot comes back once the result is settled, so that a --halt it triggers stops
+			// dispatch before the next request goes out.
+			track(
+				task.then(
+					(settled) => {
+						try {
+							return settle(record, request, settled);
+						} finally {
+							slots.give();
+						}
+					},
+					(error: unknown) => {
+						slots.give();
+						throw error;
+					},
+				),
+			);
 		}
 	} catch (error) {
 		if (!(error instanceof PromptbatchError)) throw error;
 		const fatal = error instanceof FatalRunError;
 		stop.stop({ kind: fatal ? 'aborted' : 'invalid', error }, fatal);
 	}
-	await queue.onIdle();
-	while (pending.size > 0) await Promise.all(pending);
+	if (outstanding > 0)
+		await new Promise<void>((resolve) => {
+			drained = resolve;
+		});
 	stop.dispose();
 	await reorder.flushed().catch(() => {});
 	if (emitFailure !== undefined) throw emitFailure;

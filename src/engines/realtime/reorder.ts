@@ -28,9 +28,9 @@ export class Reorder<T> {
 		return this.#next;
 	}
 
-	/** Resolves once `index` fits in the window. */
-	admit(index: number): Promise<void> {
-		if (index < this.#next + this.#window) return Promise.resolve();
+	/** Undefined when `index` fits in the window, else a promise that resolves once it does. */
+	admit(index: number): Promise<void> | undefined {
+		if (index < this.#next + this.#window) return undefined;
 		return new Promise((resolve) => this.#waiters.push({ index, resolve }));
 	}
 

@@ -1,7 +1,7 @@
 /**
  * The baseline: what a careful hand-written script does, with nothing promptbatch adds (no
  * pacing, retries, ordering, journal). Bare fetch, a fixed number of workers, one JSON line a
- * result. Usage: node bench/baseline.ts BASE_URL CONCURRENCY < prompts
+ * result. Usage: node bench/loops/fetch.ts BASE_URL CONCURRENCY < prompts
  */
 import { text } from 'node:stream/consumers';
 
