@@ -1,11 +1,10 @@
-import { CommanderError } from 'commander';
 import { withDotenv } from '../core/config.ts';
 import { ExitCode, errorLine } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
 import { shellQuote } from '../core/text.ts';
 import type { RunSummary } from '../run/summary.ts';
 import { NO_INPUT } from './help.ts';
-import { parseArgs } from './program.ts';
+import { shortcut } from './shortcut.ts';
 
 /** The CLI: flags in, exit code out (as process.exitCode). The library does the rest. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -40,7 +39,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		if (error.code === 'EPIPE') brokenPipe = true;
 	});
 	stderr.on('error', () => {});
+	const shown = shortcut(argv, stdout.isTTY === true);
+	if (shown !== undefined) {
+		stdout.write(shown);
+		return;
+	}
 	let options: RunOptions;
+	const [{ CommanderError }, { parseArgs }] = await Promise.all([
+		import('commander'),
+		import('./program.ts'),
+	]);
 	try {
 		const parsed = parseArgs(argv, write);
 		options = parsed.options;

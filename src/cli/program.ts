@@ -116,6 +116,23 @@ function runOptions(program: Command): RunOptions {
 	};
 }
 
+/**
+ * What `--help` prints anywhere but on a terminal (which commander fits to its width): built
+ * into dist/cli/help.txt, which `--help` then prints without loading commander (shortcut.ts).
+ */
+export function renderHelp(): string {
+	let text = '';
+	const program = buildProgram({
+		out: (s) => {
+			text += s;
+		},
+		err: () => {},
+	});
+	program.configureOutput({ getOutHelpWidth: () => 80, getOutHasColors: () => false });
+	program.outputHelp();
+	return text;
+}
+
 /** Every flag, its help text, default and value check: `--help` and the README come from here. */
 export function buildProgram(write: ProgramOutput): Command {
 	const group = (heading: string, ...options: Option[]) =>

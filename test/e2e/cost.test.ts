@@ -64,16 +64,24 @@ test('--dry-run keeps the bodies on stdout and adds the estimate on stderr', asy
 	assert.match(result.stderr, /^promptbatch: cost: \$0\.00000135 to \$0\.00000735 realtime, /m);
 });
 
-test('--help and --version never load the tokenizer or the price data', () => {
+test('--help and --version never load the tokenizer, the price data, or even commander', () => {
 	// A loader hook that reports every module resolved, run before the CLI.
 	const hook = `data:text/javascript,${encodeURIComponent(
-		`import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { if (/gpt-tokenizer|genai-prices/.test(s)) process.stderr.write("LOADED " + s + "\\\\n"); return n(s, c); }'));`,
+		`import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { if (/gpt-tokenizer|genai-prices|commander/.test(s)) process.stderr.write("LOADED " + s + "\\\\n"); return n(s, c); }'));`,
 	)}`;
-	for (const flag of ['--help', '--version']) {
+	for (const flag of ['--help', '-h', '--version', '-V']) {
 		const result = spawnSync(process.execPath, ['--import', hook, BIN, flag], { encoding: 'utf8' });
 		assert.equal(result.status, 0, result.stderr);
 		assert.doesNotMatch(result.stderr, /LOADED/);
 	}
+	// The help printed without commander is commander's, as it prints it when it parses.
+	const quick = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+	const parsed = spawnSync(process.execPath, ['--import', hook, BIN, '-q', '--help'], {
+		encoding: 'utf8',
+	});
+	assert.match(parsed.stderr, /LOADED commander/);
+	assert.equal(quick.stdout, parsed.stdout);
+	assert.match(quick.stdout, /^Usage: promptbatch \[options\] \[files\.\.\.\]/);
 	// The hook does see them when they load.
 	const estimate = spawnSync(process.execPath, ['--import', hook, BIN, '--estimate'], {
 		input: 'x\n',
