@@ -181,7 +181,10 @@ async function execute(
 		});
 		if (cache) {
 			const pruning = cache.prune();
-			cleanup.push(() => pruning);
+			cleanup.push(
+				() => pruning,
+				() => cache.settled(),
+			);
 		}
 
 		let journal: JournalWriter | undefined;

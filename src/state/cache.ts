@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '../core/config.ts';
@@ -23,14 +23,19 @@ export function defaultCacheDir(env: Environment): string {
 /**
  * Successful answers on disk, one file per request hash. Entries are written to a temporary
  * file and renamed into place, so concurrent runs and killed writers never leave a torn entry:
- * a reader sees a whole entry or none. Reads and writes are synchronous: a few microseconds
- * each, and it keeps "is this answered already?" a plain check before dispatch.
+ * a reader sees a whole entry or none. Reads are synchronous, which keeps "is this answered
+ * already?" a plain check before dispatch; writes go on in the background (a file written and
+ * renamed on the main thread was most of a cold cache's cost), and until one is done its answer
+ * is read from memory.
  */
 export class ResponseCache {
 	readonly #dir: string;
 	readonly #ttlMs: number | undefined;
 	/** Subdirectories known to exist, so each is made once per run, not once per entry. */
-	readonly #shards = new Set<string>();
+	readonly #shards = new Map<string, Promise<unknown>>();
+	/** Answers being written, by key: read from here until their file is in place. */
+	readonly #writing = new Map<string, CachedAnswer>();
+	readonly #pending = new Set<Promise<boolean>>();
 
 	constructor(dir: string, ttlMs: number | undefined) {
 		try {
@@ -52,12 +57,13 @@ export class ResponseCache {
 
 	/** The answer stored for `key`: none when absent, expired, or not an answer's shape. */
 	get(key: string, now = Date.now()): CachedAnswer | undefined {
-		let answer: unknown;
-		try {
-			answer = JSON.parse(readFileSync(this.#path(key), 'utf8'));
-		} catch {
-			return undefined;
-		}
+		let answer: unknown = this.#writing.get(key);
+		if (answer === undefined)
+			try {
+				answer = JSON.parse(readFileSync(this.#path(key), 'utf8'));
+			} catch {
+				return undefined;
+			}
 		if (!isAnswer(answer) || typeof (answer as CachedAnswer).created !== 'number') return undefined;
 		const { created } = answer as CachedAnswer;
 		if (this.#ttlMs !== undefined && now - created > this.#ttlMs) return undefined;
@@ -65,21 +71,38 @@ export class ResponseCache {
 		return { response, model, usage, finish_reason, created };
 	}
 
-	/** Stores an answer; false if it could not (the run goes on without it). */
-	put(key: string, answer: CachedAnswer): boolean {
+	/** Stores an answer; resolves false if it could not (the run goes on without it). */
+	put(key: string, answer: CachedAnswer): Promise<boolean> {
+		this.#writing.set(key, answer);
+		const written = this.#write(key, answer).finally(() => {
+			if (this.#writing.get(key) === answer) this.#writing.delete(key);
+			this.#pending.delete(written);
+		});
+		this.#pending.add(written);
+		return written;
+	}
+
+	/** Resolves once every entry put so far is written (or has failed to be). */
+	async settled(): Promise<void> {
+		while (this.#pending.size > 0) await Promise.all(this.#pending);
+	}
+
+	async #write(key: string, answer: CachedAnswer): Promise<boolean> {
 		const path = this.#path(key);
 		const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 		try {
 			const shard = key.slice(0, 2);
-			if (!this.#shards.has(shard)) {
-				mkdirSync(join(this.#dir, shard), { recursive: true, mode: 0o700 });
-				this.#shards.add(shard);
+			let made = this.#shards.get(shard);
+			if (!made) {
+				made = mkdir(join(this.#dir, shard), { recursive: true, mode: 0o700 });
+				this.#shards.set(shard, made);
 			}
-			writeFileSync(temp, JSON.stringify(answer), { mode: 0o600 });
-			renameSync(temp, path);
+			await made;
+			await writeFile(temp, JSON.stringify(answer), { mode: 0o600 });
+			await rename(temp, path);
 			return true;
 		} catch {
-			rmSync(temp, { force: true });
+			await rm(temp, { force: true });
 			return false;
 		}
 	}

@@ -125,8 +125,16 @@ export class Ledger {
 			this.#options.cache?.put(this.#key(request), { ...answerOf(result), created: Date.now() });
 	}
 
+	/** Each request's key, hashed once: lookup, sending and record all ask for it. */
+	readonly #keys = new WeakMap<ApiRequest, string>();
+
 	#key(request: ApiRequest): string {
-		return requestKey(this.#options.baseURL, request);
+		let key = this.#keys.get(request);
+		if (key === undefined) {
+			key = requestKey(this.#options.baseURL, request);
+			this.#keys.set(request, key);
+		}
+		return key;
 	}
 }
 
