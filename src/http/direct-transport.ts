@@ -1,4 +1,4 @@
-import { APIConnectionTimeoutError, APIError } from 'openai';
+import { APIConnectionTimeoutError, APIError } from 'openai/error';
 import { Agent, request as send } from 'undici';
 import type { Connection } from '../core/config.ts';
 import { OPENAI_BASE_URL } from '../core/options.ts';
