@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import PQueue from 'p-queue';
 import { FatalRunError, PromptbatchError } from '../../core/errors.ts';
 import type {
 	ApiRequest,
@@ -25,6 +26,9 @@ import type { BatchDeps, BatchEnd, BatchOptions, LatePrompt } from './options.ts
 import { CreationPace } from './pace.ts';
 import { describeBatches } from './status.ts';
 import { type Active, findUnrecorded, submitShards, tokenLimit } from './submit.ts';
+
+/** Status calls in flight at once: enough for many batches, few enough for any rate limit. */
+const POLLS_AT_ONCE = 8;
 
 const CANCELLED: ErrorInfo = {
 	status: null,
@@ -111,6 +115,7 @@ export async function dispatchBatches(
 		if (kept === undefined && deadline !== undefined) deps.note({ deadline });
 
 		let polls = 0;
+		const statusCalls = new PQueue({ concurrency: POLLS_AT_ONCE });
 		/** A creation was refused for the enqueued-token limit: wait for one of ours to end. */
 		let queueFull = false;
 		/** A shard would cross --max-cost: wait for one of ours to settle what it cost. */
@@ -146,8 +151,13 @@ export async function dispatchBatches(
 					);
 			}
 			if (active.length === 0 && todo.length === 0) break;
-			for (const batch of [...active]) {
-				const info = await deps.api.retrieve(batch.id);
+			// Every batch's status at once, a few calls at a time: a run of hundreds of batches
+			// polled one by one would take minutes a round. Ended ones are then collected in turn.
+			const polled = await Promise.all(
+				active.map((batch) => statusCalls.add(() => deps.api.retrieve(batch.id))),
+			);
+			for (const [at, batch] of [...active].entries()) {
+				const info = polled[at] as BatchInfo;
 				batch.status = info.status;
 				statuses.set(info.id, info);
 				deps.status(describeBatches(statuses, performance.now() - startedAt));
