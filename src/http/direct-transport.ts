@@ -123,11 +123,14 @@ function noAnswer(error: unknown, origin: string): unknown {
 	);
 }
 
-/** The answer's headers as the SDK's errors and our readers take them: `get(name)`. */
+/**
+ * The answer's headers as the SDK's errors and our readers take them: `get(name)`. undici
+ * gives the names in lower case, as every caller asks for them.
+ */
 function headerReader(raw: Record<string, string | string[] | undefined>): HeaderReader {
 	return {
 		get: (name) => {
-			const value = raw[name.toLowerCase()];
+			const value = raw[name];
 			return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
 		},
 	};

@@ -1,7 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import type { ApiRequest, PromptRecord } from '../core/types.ts';
 import type { PriceLookup } from '../cost/prices.ts';
-import { TokenCounter } from '../requests/exact-tokens.ts';
+import { countBody, TokenCounter } from '../requests/exact-tokens.ts';
 import { outputBound } from '../requests/tokens.ts';
 
 /** Refuses a prompt its model cannot take: the server would answer 400 for nothing. */
@@ -10,8 +10,9 @@ export type ContextCheck = (record: PromptRecord, request: ApiRequest) => Promis
 /**
  * The check that each prompt, with the output it asks for, fits its model's context window
  * (known from the price data or `--prices`). A byte-level BPE token covers at least one byte,
- * so a body whose JSON is smaller than the window fits without counting: the tokenizer is
- * loaded only for the rare prompt that might not.
+ * and a UTF-16 code unit is at most three, so counting each text as three tokens a character
+ * bounds the count from above without the tokenizer, which is loaded only for the rare prompt
+ * that might not fit by that bound.
  */
 export function contextCheck(prices: PriceLookup, model: string): ContextCheck {
 	let tokens: Promise<TokenCounter> | undefined;
@@ -20,7 +21,7 @@ export function contextCheck(prices: PriceLookup, model: string): ContextCheck {
 		const window = prices(used)?.contextWindow;
 		if (window === undefined) return;
 		const output = outputBound(request.body) ?? 0;
-		if (Buffer.byteLength(JSON.stringify(request.body)) + output <= window) return;
+		if (countBody(request.body, (text) => 3 * text.length) + output <= window) return;
 		tokens ??= TokenCounter.load();
 		const counter = await tokens;
 		await counter.prepare(used);
@@ -39,14 +40,23 @@ export function contextCheck(prices: PriceLookup, model: string): ContextCheck {
 	};
 }
 
-/** Passes records on, each checked first: for input read once, where no preflight can look ahead. */
-export async function* checkedRecords(
+/**
+ * Passes records on, each checked first: for input read once, where no preflight can look
+ * ahead. Each request is built once: `build` hands the engine the one the check saw.
+ */
+export function checkedRecords(
 	records: AsyncIterable<PromptRecord>,
 	build: (record: PromptRecord) => ApiRequest,
 	check: ContextCheck,
-): AsyncGenerator<PromptRecord> {
-	for await (const record of records) {
-		await check(record, build(record));
-		yield record;
+): { records: AsyncIterable<PromptRecord>; build: (record: PromptRecord) => ApiRequest } {
+	const built = new WeakMap<PromptRecord, ApiRequest>();
+	async function* checked() {
+		for await (const record of records) {
+			const request = build(record);
+			await check(record, request);
+			built.set(record, request);
+			yield record;
+		}
 	}
+	return { records: checked(), build: (record) => built.get(record) ?? build(record) };
 }

@@ -223,11 +223,13 @@ async function execute(
 					})
 				: undefined;
 		const read = readRecords(files, options.inputFormat, io.stdin, closeInputs.signal);
+		// Files were checked before the first request; a stream is checked as it comes.
+		const input =
+			total === undefined ? checkedRecords(read, build, fits) : { records: read, build };
 		const wiring: Wiring = {
 			options,
 			io,
-			records: total === undefined ? checkedRecords(read, build, fits) : read,
-			build,
+			...input,
 			target,
 			ledger,
 			journal,
