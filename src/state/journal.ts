@@ -3,8 +3,9 @@ import {
 	fchmodSync,
 	fdatasync,
 	fdatasyncSync,
+	fstatSync,
 	openSync,
-	readFileSync,
+	readSync,
 	truncateSync,
 	writeSync,
 } from 'node:fs';
@@ -28,11 +29,6 @@ export function journalPath(output: string): string {
 	return `${output}.journal`;
 }
 
-/**
- * Reads a journal's text. A last line torn by a kill is dropped; so is any line that does not
- * parse. For each index the last entry wins (a retried failure is followed by its success).
- * `intactBytes` is where appending may safely continue.
- */
 /**
  * What the journal says of the run's batches (`--batch`): its tag (the middle of every
  * `custom_id`), each batch created with the prompts it holds, and each whose results are all
@@ -94,46 +90,115 @@ export function unsureBatches(
 	);
 }
 
-export function parseJournal(
-	text: string,
-	path: string,
-): { entries: Map<number, JournalEntry>; batches: BatchNote[]; intactBytes: number } {
-	if (!text.startsWith(HEADER)) {
-		throw new ResumeError(
-			`${path} is not a promptbatch journal`,
-			'move it away, or choose another -o',
-		);
-	}
-	const intact = text.slice(0, text.lastIndexOf('\n') + 1);
+/** What a journal holds: results by prompt index, batch notes, and where appending may go on. */
+export interface Journal {
+	readonly entries: Map<number, JournalEntry>;
+	readonly batches: BatchNote[];
+	readonly intactBytes: number;
+}
+
+/**
+ * Reads a journal's lines. A last line torn by a kill is dropped; so is any line that does not
+ * parse. For each index the last entry wins (a retried failure is followed by its success).
+ * `intactBytes` is where appending may safely continue. A result's `input` is not kept: the
+ * input file says it again, and it is half of what a million results would hold in memory.
+ */
+export function parseJournal(text: string, path: string): Journal {
+	return journalOf(textLines(text), path);
+}
+
+function journalOf(lines: Iterable<{ text: string; bytes: number }>, path: string): Journal {
 	const entries = new Map<number, JournalEntry>();
 	const batches: BatchNote[] = [];
-	for (const line of intact.slice(HEADER.length).split('\n')) {
-		if (line === '') continue;
+	let intactBytes = 0;
+	for (const { text: line, bytes } of lines) {
+		if (intactBytes === 0 && `${line}\n` !== HEADER) break;
+		intactBytes += bytes;
+		if (intactBytes === HEADER.length || line === '') continue;
 		try {
 			const { h, r, b } = JSON.parse(line) as { h: unknown; r: unknown; b: unknown };
-			if (typeof h === 'string' && isResultRecord(r)) entries.set(r.index, { hash: h, record: r });
-			else if (b && typeof b === 'object') batches.push(b as BatchNote);
+			if (typeof h === 'string' && isResultRecord(r)) {
+				(r as { input: ResultRecord['input'] }).input = '';
+				entries.set(r.index, { hash: h, record: r });
+			} else if (b && typeof b === 'object') batches.push(b as BatchNote);
 		} catch {
 			// A crash mid-write makes a bad line; its prompt is simply sent again.
 		}
 	}
-	return { entries, batches, intactBytes: Buffer.byteLength(intact) };
+	if (intactBytes === 0)
+		throw new ResumeError(
+			`${path} is not a promptbatch journal`,
+			'move it away, or choose another -o',
+		);
+	return { entries, batches, intactBytes };
+}
+
+/** The whole lines of a text, each with its size in bytes, newline included. */
+function* textLines(text: string): Generator<{ text: string; bytes: number }> {
+	let start = 0;
+	for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+		const line = text.slice(start, end);
+		yield { text: line, bytes: Buffer.byteLength(line) + 1 };
+		start = end + 1;
+	}
+}
+
+/**
+ * The whole lines of a file, read in chunks: a journal of millions of results is larger than
+ * the longest string V8 can make (512 MB), so it is never read as one.
+ */
+export function* fileLines(
+	fd: number,
+	chunkBytes = 1 << 20,
+): Generator<{ text: string; bytes: number }> {
+	const buffer = Buffer.allocUnsafe(chunkBytes);
+	let carry: Buffer[] = [];
+	for (;;) {
+		const read = readSync(fd, buffer, 0, chunkBytes, null);
+		if (read === 0) return;
+		let start = 0;
+		for (
+			let end = buffer.indexOf(10, 0);
+			end !== -1 && end < read;
+			end = buffer.indexOf(10, start)
+		) {
+			const piece = buffer.subarray(start, end);
+			const whole = carry.length > 0 ? Buffer.concat([...carry, piece]) : piece;
+			carry = [];
+			yield { text: whole.toString('utf8'), bytes: whole.length + 1 };
+			start = end + 1;
+		}
+		// The rest has no newline yet; at the end of the file, it is a line a kill tore.
+		if (start < read) carry.push(Buffer.from(buffer.subarray(start, read)));
+	}
 }
 
 /**
  * The journal beside `output`, or undefined when there is none yet: no file, or one whose
  * header a full disk or a kill cut short, before any result was recorded.
  */
-export function readJournal(path: string): ReturnType<typeof parseJournal> | undefined {
-	let text: string;
+export function readJournal(path: string): Journal | undefined {
+	let fd: number;
 	try {
-		text = readFileSync(path, 'utf8');
+		fd = openSync(path, 'r');
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
 		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
 	}
-	if (text.length < HEADER.length && HEADER.startsWith(text)) return undefined;
-	return parseJournal(text, path);
+	try {
+		const size = fstatSync(fd).size;
+		if (size < HEADER.length) {
+			const start = Buffer.alloc(size);
+			readSync(fd, start, 0, size, 0);
+			if (HEADER.startsWith(start.toString('utf8'))) return undefined;
+		}
+		return journalOf(fileLines(fd), path);
+	} catch (error) {
+		if (error instanceof ResumeError) throw error;
+		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
+	} finally {
+		closeSync(fd);
+	}
 }
 
 /** How long a written entry may wait for fdatasync: the "durable within about a second". */

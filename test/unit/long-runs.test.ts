@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { resumeHint } from '../../src/cli/main.ts';
@@ -7,7 +7,7 @@ import { parseHalt } from '../../src/cli/values.ts';
 import { ResumeError } from '../../src/core/errors.ts';
 import type { ResultRecord } from '../../src/core/types.ts';
 import { shouldHalt } from '../../src/engines/realtime/halt.ts';
-import { JournalWriter, parseJournal, readJournal } from '../../src/state/journal.ts';
+import { fileLines, JournalWriter, parseJournal, readJournal } from '../../src/state/journal.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const record = (index: number, error: ResultRecord['error'] = null): ResultRecord => ({
@@ -114,4 +114,36 @@ test('resumeHint: the exact command, --resume added once, shell-quoted', () => {
 		'promptbatch: to finish the run: promptbatch --resume -o o',
 	);
 	assert.match(resumeHint(['x.txt'], {}), /results went to stdout/);
+});
+
+test('fileLines: whole lines across chunk boundaries, multi-byte text split between chunks, a torn tail dropped', () => {
+	const dir = tempDir();
+	const path = join(dir, 'lines');
+	const text = `first\nsecond é✓ line\n\nthird${'x'.repeat(40)}\ntorn`;
+	writeFileSync(path, text);
+	for (const chunk of [1, 2, 3, 7, 64, 1 << 20]) {
+		const fd = openSync(path, 'r');
+		const lines = [...fileLines(fd, chunk)];
+		closeSync(fd);
+		assert.deepEqual(
+			lines.map((l) => l.text),
+			['first', 'second é✓ line', '', `third${'x'.repeat(40)}`],
+			`chunks of ${chunk}`,
+		);
+		assert.equal(
+			lines.reduce((n, l) => n + l.bytes, 0),
+			Buffer.byteLength(text) - 'torn'.length,
+		);
+	}
+	// A journal read from its file keeps what the text parser keeps, but not the inputs.
+	const journal = join(dir, 'out.journal');
+	writeFileSync(journal, `${HEADER}${line('a', record(1))}${line('b', record(2))}{"h":"c"`);
+	const read = readJournal(journal);
+	assert.deepEqual([...(read?.entries.keys() ?? [])], [1, 2]);
+	assert.equal(read?.entries.get(2)?.record.response, 'r2');
+	assert.equal(read?.entries.get(2)?.record.input, '');
+	assert.equal(
+		read?.intactBytes,
+		Buffer.byteLength(HEADER + line('a', record(1)) + line('b', record(2))),
+	);
 });
