@@ -1,5 +1,5 @@
 /**
- * The baseline: what a careful hand-written script does, with nothing promptbatch adds (no
+ * A bare fetch loop: what a careful hand-written script does, with nothing promptbatch adds (no
  * pacing, retries, ordering, journal). Bare fetch, a fixed number of workers, one JSON line a
  * result. Usage: node bench/loops/fetch.ts BASE_URL CONCURRENCY < prompts
  */
