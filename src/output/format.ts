@@ -1,10 +1,11 @@
+import { recordJson } from '../core/record-json.ts';
 import type { OutputFormat, ResultRecord } from '../core/types.ts';
 import type { Destination } from './destination.ts';
 
 /** One record as the format writes it, including its line break (and the comma for `json`). */
 export function formatRecord(record: ResultRecord, format: OutputFormat, first: boolean): string {
-	if (format === 'jsonl') return `${JSON.stringify(record)}\n`;
-	if (format === 'json') return `${first ? '[\n' : ',\n'}${JSON.stringify(record)}`;
+	if (format === 'jsonl') return `${recordJson(record)}\n`;
+	if (format === 'json') return `${first ? '[\n' : ',\n'}${recordJson(record)}`;
 	const body = record.error ? `ERROR: ${record.error.message}` : (record.response ?? '');
 	const tag = `[${record.index}] `;
 	// Continuation lines are indented, as git log does, so that only a record's first line

@@ -10,6 +10,7 @@ import {
 	writeSync,
 } from 'node:fs';
 import { FatalRunError, ResumeError } from '../core/errors.ts';
+import { recordJson } from '../core/record-json.ts';
 import { isResultRecord } from '../core/shapes.ts';
 import type { ResultRecord } from '../core/types.ts';
 
@@ -232,7 +233,7 @@ export class JournalWriter {
 
 	append(hash: string, record: ResultRecord): void {
 		try {
-			writeSync(this.#fd, `${JSON.stringify({ h: hash, r: record })}\n`);
+			writeSync(this.#fd, `{"h":${JSON.stringify(hash)},"r":${recordJson(record)}}\n`);
 		} catch (error) {
 			throw this.#failure(error);
 		}
