@@ -152,6 +152,11 @@ function servedAs(served: string | undefined, sent: 'realtime' | 'batch') {
 	return served === 'default' || served === 'auto' ? 'realtime' : undefined;
 }
 
+/** Whether answers of a tier a response names (null: none) can be priced at all. */
+export function tierPriced(served: string | null): boolean {
+	return servedAs(served ?? undefined, 'realtime') !== undefined;
+}
+
 /** To a billionth of a dollar: no float noise (0.0000034499999999999996) in what scripts read. */
 export function roundUsd(usd: number): number {
 	return Math.round(usd * 1e9) / 1e9;

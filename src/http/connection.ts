@@ -75,3 +75,12 @@ export function connectionFailure(error: unknown, origin: string): ConnectionFai
 		);
 	return undefined;
 }
+
+/** `host:port` of the server, for messages: never its path, query or credentials. */
+export function originOf(baseURL: string): string {
+	try {
+		return new URL(baseURL).host;
+	} catch {
+		return baseURL;
+	}
+}

@@ -2,7 +2,7 @@ import { APIConnectionTimeoutError, APIError } from 'openai/error';
 import { Agent, request as send } from 'undici';
 import type { Connection } from '../core/config.ts';
 import { OPENAI_BASE_URL } from '../core/options.ts';
-import { ConnectionFailure, connectionFailure } from './connection.ts';
+import { ConnectionFailure, connectionFailure, originOf } from './connection.ts';
 import { errorFromBody } from './error-body.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
 import { MalformedResponseError, parseCompletion, StreamedResponseError } from './response.ts';
@@ -134,13 +134,4 @@ function headerReader(raw: Record<string, string | string[] | undefined>): Heade
 			return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
 		},
 	};
-}
-
-/** `host:port` of the server, for messages: never its path, query or credentials. */
-function originOf(baseURL: string): string {
-	try {
-		return new URL(baseURL).host;
-	} catch {
-		return baseURL;
-	}
 }

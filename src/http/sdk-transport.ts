@@ -1,7 +1,7 @@
 import { APIConnectionTimeoutError, APIError } from 'openai';
 import type { Connection } from '../core/config.ts';
 import { type ClientSetup, createClient } from './client.ts';
-import { connectionFailure } from './connection.ts';
+import { connectionFailure, originOf } from './connection.ts';
 import { MalformedResponseError, parseCompletion, StreamedResponseError } from './response.ts';
 import type { Transport } from './transport.ts';
 
@@ -34,13 +34,4 @@ export function createSdkTransport(connection: Connection, options: ClientSetup)
 			throw new MalformedResponseError((error as Error).message, response.headers);
 		}
 	};
-}
-
-/** `host:port` of the server, for messages: never its path, query or credentials. */
-function originOf(baseURL: string): string {
-	try {
-		return new URL(baseURL).host;
-	} catch {
-		return baseURL;
-	}
 }

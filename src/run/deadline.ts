@@ -17,7 +17,7 @@ export function flexFinish(w: Wiring): NonNullable<BatchDeps['finish']> {
 		const requests = late.map(({ request }) => asFlex(request));
 		// -c, --rpm, --tpm and --timeout (else flex's 15 minutes) apply here.
 		const options: RunOptions = { ...w.options, serviceTier: 'flex', halt: undefined };
-		const end = await realtime({ ...w, records: fromArray(renumbered) }, options, {
+		return realtime({ ...w, records: fromArray(renumbered) }, options, {
 			build: (record: PromptRecord) => requests[record.index - 1] as ApiRequest,
 			ledger: undefined,
 			// The batch engine counts each result as it settles it.
@@ -37,7 +37,6 @@ export function flexFinish(w: Wiring): NonNullable<BatchDeps['finish']> {
 				});
 			},
 		});
-		return end;
 	};
 }
 
@@ -47,6 +46,7 @@ function asFlex(request: ApiRequest): ApiRequest {
 	return { ...request, body: { ...request.body, service_tier: 'flex' } };
 }
 
-async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+/** Items as the engines take their records: an async iterable. */
+export async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
 	yield* items;
 }

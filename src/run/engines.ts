@@ -17,7 +17,7 @@ import { Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { runStatePath } from '../state/run-state.ts';
 import type { Reporter } from '../terminal/progress.ts';
-import { flexFinish } from './deadline.ts';
+import { flexFinish, fromArray } from './deadline.ts';
 import { realtime } from './realtime.ts';
 import type { RunIO } from './run.ts';
 import type { RunStats } from './stats.ts';
@@ -153,8 +153,4 @@ async function sendBatches(
 	} finally {
 		rmSync(workDir, { recursive: true, force: true });
 	}
-}
-
-async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
-	yield* items;
 }

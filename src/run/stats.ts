@@ -1,4 +1,5 @@
 import type { Pricer, ResultRecord, ResultSource } from '../core/types.ts';
+import { tierPriced } from '../cost/prices.ts';
 import type { DispatchEvents } from '../engines/realtime/dispatch.ts';
 import type { Counts, Pace } from '../terminal/progress-text.ts';
 
@@ -85,9 +86,8 @@ export class RunStats implements Counts, DispatchEvents {
 			else {
 				this.unpriced++;
 				const tier = result.service_tier;
-				const priced = tier === null || tier === 'default' || tier === 'flex' || tier === 'auto';
 				const model = result.model ?? 'an unnamed model';
-				this.unpricedModels.add(priced ? model : `${model} at ${tier} processing`);
+				this.unpricedModels.add(tierPriced(tier) ? model : `${model} at ${tier} processing`);
 			}
 		}
 	}
