@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jsonLines, prompts, runCli } from '../helpers/cli.ts';
+import { mockServer } from '../helpers/server.ts';
+
+/** Node options that report, on stderr, each module of `pattern` the CLI loads. */
+function reportLoads(pattern: RegExp): string {
+	const hook = `import { registerHooks } from 'node:module';
+registerHooks({ resolve(s, c, next) {
+	const r = next(s, c);
+	if (${pattern}.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n');
+	return r;
+} });`;
+	return `--import=data:text/javascript,${encodeURIComponent(hook)}`;
+}
+
+test("a realtime run loads neither the SDK's client nor undici's index: megabytes it never uses", async () => {
+	const server = await mockServer();
+	const heavy = /undici\/index\.js$|openai\/(index|client)\.mjs$/;
+	const realtime = await runCli(['--base-url', server.url, '-f', 'jsonl'], {
+		input: prompts(3),
+		env: { NODE_OPTIONS: reportLoads(heavy) },
+	});
+	assert.equal(realtime.code, 0, realtime.stderr);
+	assert.equal(jsonLines(realtime.stdout).length, 3);
+	assert.doesNotMatch(realtime.stderr, /LOADED/);
+	// The hook does see them where they are needed: the Batch API goes through the SDK.
+	const batch = await runCli(['--base-url', server.url, '--batch', '--poll', '0.05'], {
+		input: prompts(1),
+		env: { NODE_OPTIONS: reportLoads(heavy) },
+	});
+	assert.equal(batch.code, 0, batch.stderr);
+	assert.match(batch.stderr, /LOADED \S+openai\/(index|client)\.mjs/);
+});
