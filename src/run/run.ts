@@ -158,10 +158,11 @@ async function execute(
 		const cache =
 			options.cache === undefined || options.cache === false
 				? undefined
-				: new ResponseCache(
+				: await ResponseCache.open(
 						options.cache === true ? defaultCacheDir(io.env) : options.cache,
 						options.cacheTtlMs,
 					);
+		if (cache) cleanup.push(() => cache.close());
 		// Loaded while the input is checked; a bad --prices file is found before anything is sent.
 		const pricesLoading = loadPrices(options.prices);
 		pricesLoading.catch(() => {});
@@ -179,13 +180,7 @@ async function execute(
 			prices: await pricesLoading,
 			warn: (line) => reporter.warn(line),
 		});
-		if (cache) {
-			const pruning = cache.prune();
-			cleanup.push(
-				() => pruning,
-				() => cache.settled(),
-			);
-		}
+		cache?.prune();
 
 		let journal: JournalWriter | undefined;
 		if (options.output !== undefined && !resume) refuseForgettingBatches(options.output);

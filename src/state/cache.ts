@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Environment } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { isAnswer } from '../core/shapes.ts';
@@ -10,8 +10,20 @@ import type { Answer } from '../core/types.ts';
 /** What a cache entry keeps of a successful result, and when it was answered. */
 export type CachedAnswer = Answer & { readonly created: number };
 
-/** A temporary file older than this was left by a killed writer: a live one renames in ms. */
-const STALE_TEMP_MS = 3_600_000;
+/** The database in the cache directory. */
+export const CACHE_FILE = 'answers.sqlite';
+
+/**
+ * How long a write waits for another run's transaction before giving up on that batch of
+ * entries (the run goes on without them): every transaction of ours is one batch of inserts.
+ */
+const BUSY_TIMEOUT_MS = 2000;
+
+/**
+ * Answers are written together, at most this long after the first of them: a transaction is a
+ * write of the pages it touches, and an answer a transaction made a cold cache cost a third more.
+ */
+const FLUSH_EVERY_MS = 250;
 
 /** `$XDG_CACHE_HOME/promptbatch`, else `~/.cache/promptbatch`. */
 export function defaultCacheDir(env: Environment): string {
@@ -21,25 +33,43 @@ export function defaultCacheDir(env: Environment): string {
 }
 
 /**
- * Successful answers on disk, one file per request hash. Entries are written to a temporary
- * file and renamed into place, so concurrent runs and killed writers never leave a torn entry:
- * a reader sees a whole entry or none. Reads are synchronous, which keeps "is this answered
- * already?" a plain check before dispatch; writes go on in the background (a file written and
- * renamed on the main thread was most of a cold cache's cost), and until one is done its answer
- * is read from memory.
+ * Successful answers on disk, in one SQLite database (Node's built-in node:sqlite) in write-ahead
+ * mode: an append-only log with an index, as cacache's, where a file per entry cost four
+ * metadata operations an answer and made a cold cache more than twice an uncached run. Answers
+ * put in one turn of the event loop are written in one transaction, so concurrent runs and a
+ * killed writer leave whole entries or none. Reads are synchronous, which keeps "is this
+ * answered already?" a plain check before dispatch; an answer not yet written is read from
+ * memory. The cache is best effort: an entry that can't be written (a full disk, another run
+ * holding the database too long) is only a later miss.
  */
 export class ResponseCache {
-	readonly #dir: string;
+	readonly #db: DatabaseSync;
 	readonly #ttlMs: number | undefined;
-	/** Subdirectories known to exist, so each is made once per run, not once per entry. */
-	readonly #shards = new Map<string, Promise<unknown>>();
-	/** Answers being written, by key: read from here until their file is in place. */
-	readonly #writing = new Map<string, CachedAnswer>();
-	readonly #pending = new Set<Promise<boolean>>();
+	readonly #select: StatementSync;
+	readonly #insert: StatementSync;
+	/** Answers put and not yet written, by key. */
+	#writing = new Map<string, CachedAnswer>();
+	#flushing: NodeJS.Timeout | undefined;
+	#closed = false;
+	/** When the read transaction that lookups share began; undefined when none is open. */
+	#readingSince: number | undefined;
 
-	constructor(dir: string, ttlMs: number | undefined) {
+	private constructor(db: DatabaseSync, ttlMs: number | undefined) {
+		this.#db = db;
+		this.#ttlMs = ttlMs;
+		this.#select = db.prepare('SELECT created, answer FROM answers WHERE key = ?');
+		this.#insert = db.prepare(
+			'INSERT OR REPLACE INTO answers (key, created, answer) VALUES (?, ?, ?)',
+		);
+	}
+
+	/** Opens (making them if need be) the directory, owner-only, and its database. */
+	static async open(dir: string, ttlMs: number | undefined): Promise<ResponseCache> {
+		const path = join(dir, CACHE_FILE);
 		try {
 			mkdirSync(dir, { recursive: true, mode: 0o700 });
+			// SQLite gives its -wal and -shm files the database's mode: made owner-only first.
+			closeSync(openSync(path, 'a', 0o600));
 		} catch (error) {
 			const file = (error as NodeJS.ErrnoException).code === 'EEXIST';
 			throw new UsageError(
@@ -51,19 +81,40 @@ export class ResponseCache {
 					: 'give --cache a writable directory',
 			);
 		}
-		this.#dir = dir;
-		this.#ttlMs = ttlMs;
+		const { DatabaseSync } = await loadSqlite();
+		let db: DatabaseSync | undefined;
+		try {
+			db = new DatabaseSync(path);
+			db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+			db.exec('PRAGMA journal_mode = WAL');
+			// A power cut may lose the last answers written (a miss later), never corrupt the rest.
+			db.exec('PRAGMA synchronous = NORMAL');
+			db.exec(
+				'CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, created INTEGER NOT NULL, answer TEXT NOT NULL) WITHOUT ROWID',
+			);
+			return new ResponseCache(db, ttlMs);
+		} catch (error) {
+			db?.close();
+			throw new UsageError(
+				`--cache ${dir}: cannot use ${path}: ${(error as Error).message}`,
+				`delete ${path} to start the cache afresh, or give --cache another directory`,
+			);
+		}
 	}
 
 	/** The answer stored for `key`: none when absent, expired, or not an answer's shape. */
 	get(key: string, now = Date.now()): CachedAnswer | undefined {
 		let answer: unknown = this.#writing.get(key);
-		if (answer === undefined)
+		if (answer === undefined) {
 			try {
-				answer = JSON.parse(readFileSync(this.#path(key), 'utf8'));
+				this.#read(now);
+				const row = this.#select.get(key) as { created: unknown; answer: string } | undefined;
+				if (row === undefined) return undefined;
+				answer = { ...JSON.parse(row.answer), created: row.created };
 			} catch {
 				return undefined;
 			}
+		}
 		if (!isAnswer(answer) || typeof (answer as CachedAnswer).created !== 'number') return undefined;
 		const { created } = answer as CachedAnswer;
 		if (this.#ttlMs !== undefined && now - created > this.#ttlMs) return undefined;
@@ -71,72 +122,101 @@ export class ResponseCache {
 		return { response, model, usage, finish_reason, created };
 	}
 
-	/** Stores an answer; resolves false if it could not (the run goes on without it). */
-	put(key: string, answer: CachedAnswer): Promise<boolean> {
+	/** Stores an answer, with the others put in the same turn of the event loop. */
+	put(key: string, answer: CachedAnswer): void {
+		if (this.#closed) return;
 		this.#writing.set(key, answer);
-		const written = this.#write(key, answer).finally(() => {
-			if (this.#writing.get(key) === answer) this.#writing.delete(key);
-			this.#pending.delete(written);
-		});
-		this.#pending.add(written);
-		return written;
+		this.#flushing ??= setTimeout(() => this.#flush(), FLUSH_EVERY_MS).unref();
 	}
 
-	/** Resolves once every entry put so far is written (or has failed to be). */
-	async settled(): Promise<void> {
-		while (this.#pending.size > 0) await Promise.all(this.#pending);
-	}
-
-	async #write(key: string, answer: CachedAnswer): Promise<boolean> {
-		const path = this.#path(key);
-		const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+	/** Writes what was put, and closes the database: the run is over. */
+	close(): void {
+		if (this.#closed) return;
+		this.#flush();
+		this.#closed = true;
 		try {
-			const shard = key.slice(0, 2);
-			let made = this.#shards.get(shard);
-			if (!made) {
-				made = mkdir(join(this.#dir, shard), { recursive: true, mode: 0o700 });
-				this.#shards.set(shard, made);
-			}
-			await made;
-			await writeFile(temp, JSON.stringify(answer), { mode: 0o600 });
-			await rename(temp, path);
-			return true;
-		} catch {
-			await rm(temp, { force: true });
-			return false;
+			this.#endRead();
+		} finally {
+			this.#db.close();
 		}
 	}
 
 	/**
-	 * Deletes the entries older than the TTL (by the time they were written), and temporary
-	 * files that killed writers left, so that a cache with a TTL does not grow without bound.
-	 * Without a TTL every entry is kept. Resolves with the number of files deleted; a file
-	 * another run deletes first, or that can't be deleted, is passed over.
+	 * Deletes the entries older than the TTL (by the time they were answered), so that a cache
+	 * with a TTL does not grow without bound; without one nothing is deleted. Returns how many.
 	 */
-	async prune(now = Date.now()): Promise<number> {
-		const ttlMs = this.#ttlMs;
-		if (ttlMs === undefined) return 0;
-		let deleted = 0;
-		for (const shard of await readdir(this.#dir).catch(() => [])) {
-			if (!/^[0-9a-f]{2}$/.test(shard)) continue;
-			const dir = join(this.#dir, shard);
-			for (const name of await readdir(dir).catch(() => [])) {
-				const maxAge = name.endsWith('.tmp') ? STALE_TEMP_MS : ttlMs;
-				if (!name.endsWith('.tmp') && !name.endsWith('.json')) continue;
-				const path = join(dir, name);
-				try {
-					if (now - (await stat(path)).mtimeMs <= maxAge) continue;
-					await unlink(path);
-					deleted++;
-				} catch {
-					// Gone already, or not ours to delete: either way nothing to do.
-				}
-			}
+	prune(now = Date.now()): number {
+		if (this.#ttlMs === undefined) return 0;
+		try {
+			this.#endRead();
+			const { changes } = this.#db
+				.prepare('DELETE FROM answers WHERE created < ?')
+				.run(now - this.#ttlMs);
+			return Number(changes);
+		} catch {
+			// Another run holding the database: its entries are pruned another time.
+			return 0;
 		}
-		return deleted;
 	}
 
-	#path(key: string): string {
-		return join(this.#dir, key.slice(0, 2), `${key}.json`);
+	/**
+	 * Lookups share one read transaction, renewed at least every FLUSH_EVERY_MS: a statement of
+	 * its own takes and drops WAL locks (system calls) each time, five times the cost of the
+	 * lookup. Another run's answers are therefore seen up to that much later.
+	 */
+	#read(now: number): void {
+		if (this.#readingSince !== undefined && now - this.#readingSince <= FLUSH_EVERY_MS) return;
+		this.#endRead();
+		this.#db.exec('BEGIN');
+		this.#readingSince = now;
+	}
+
+	#endRead(): void {
+		if (this.#readingSince === undefined) return;
+		this.#readingSince = undefined;
+		this.#db.exec('COMMIT');
+	}
+
+	#flush(): void {
+		clearTimeout(this.#flushing);
+		this.#flushing = undefined;
+		const batch = this.#writing;
+		if (batch.size === 0) return;
+		this.#writing = new Map();
+		try {
+			this.#endRead();
+			this.#db.exec('BEGIN IMMEDIATE');
+			for (const [key, { created, response, model, usage, finish_reason }] of batch)
+				this.#insert.run(key, created, JSON.stringify({ response, model, usage, finish_reason }));
+			this.#db.exec('COMMIT');
+		} catch {
+			try {
+				this.#db.exec('ROLLBACK');
+			} catch {
+				// No transaction was begun (another run held the database): nothing to undo.
+			}
+		}
+	}
+}
+
+/**
+ * node:sqlite, without the ExperimentalWarning Node 22 prints at its import (Node 24 prints
+ * none): stderr is for what the user needs to know. Other warnings pass.
+ */
+async function loadSqlite(): Promise<typeof import('node:sqlite')> {
+	const emitWarning = process.emitWarning;
+	process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
+		if (!String(warning).includes('SQLite is an experimental feature'))
+			emitWarning.call(process, warning, ...rest);
+	}) as typeof process.emitWarning;
+	try {
+		return await import('node:sqlite');
+	} catch (error) {
+		throw new UsageError(
+			`--cache needs node:sqlite, which Node.js ${process.versions.node} does not have: ${(error as Error).message}`,
+			'use Node.js 22.13 or later (24 is what promptbatch is tested on)',
+		);
+	} finally {
+		process.emitWarning = emitWarning;
 	}
 }

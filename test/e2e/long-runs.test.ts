@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import {
-	existsSync,
-	mkdirSync,
-	readdirSync,
-	readFileSync,
-	utimesSync,
-	writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
+import {
+	BIN,
+	cacheSql,
+	jsonLines,
+	prompts,
+	runCli,
+	SECRET_KEY,
+	withFiles,
+} from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('a second run on the same output is refused while the first holds it', {
@@ -148,37 +149,36 @@ test('--cache: a rerun sends nothing; identical prompts in a run are sent once; 
 	assert.equal(jsonLines(stale.stdout)[0]?.cached, false);
 });
 
-test('--cache-ttl deletes expired entries and stale temporary files; without it nothing is deleted', {
+test('--cache-ttl deletes expired entries; without it nothing is deleted', {
 	timeout: 60_000,
 }, async () => {
 	const server = await mockServer();
 	const cache = withFiles({});
 	const args = ['--base-url', server.url, '-q', `--cache=${cache}`];
 	assert.equal((await runCli(args, { input: 'one\ntwo\nthree\n' })).code, 0);
-	const entries = () =>
-		readdirSync(cache, { recursive: true, withFileTypes: true })
-			.filter((entry) => entry.isFile())
-			.map((entry) => join(entry.parentPath, entry.name));
-	const [old1, old2, fresh] = entries();
+	const keys = () =>
+		cacheSql(cache, 'SELECT key FROM answers').map((row) => (row as { key: string }).key);
+	const [old1, old2, fresh] = keys();
 	assert.ok(old1 && old2 && fresh, 'three entries written');
-	const shard = join(old1, '..');
-	const staleTemp = join(shard, 'x.json.1.abc.tmp');
-	const liveTemp = join(shard, 'y.json.2.def.tmp');
-	writeFileSync(staleTemp, '{"torn');
-	writeFileSync(liveTemp, '{"being written');
-	const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
-	for (const path of [old1, old2, staleTemp]) utimesSync(path, twoHoursAgo, twoHoursAgo);
+	const twoHours = 2 * 3_600_000;
+	cacheSql(
+		cache,
+		'UPDATE answers SET created = created - ? WHERE key IN (?, ?)',
+		twoHours,
+		old1,
+		old2,
+	);
 
 	assert.equal((await runCli(args, { input: 'four\n' })).code, 0);
-	assert.equal(entries().length, 6, 'no TTL: nothing deleted');
+	assert.equal(keys().length, 4, 'no TTL: nothing deleted');
 	assert.equal((await runCli([...args, '--cache-ttl', '1h'], { input: 'five\n' })).code, 0);
-	const left = entries();
-	for (const path of [old1, old2, staleTemp]) assert.ok(!left.includes(path), `${path} deleted`);
-	assert.ok(left.includes(fresh) && left.includes(liveTemp));
-	assert.equal(left.length, 4, 'the fresh entry, the live temporary file, four and five');
+	const left = keys();
+	for (const key of [old1, old2]) assert.ok(!left.includes(key), `${key} deleted`);
+	assert.ok(left.includes(fresh));
+	assert.equal(left.length, 3, 'the fresh entry, four and five');
 });
 
-test('--cache is safe under concurrent runs: no torn entries, no temporary files left', {
+test('--cache is safe under concurrent runs: whole entries, each written once, nothing left over', {
 	timeout: 60_000,
 }, async () => {
 	const server = await mockServer({ latencyMs: [0, 10], seed: 9 });
@@ -191,20 +191,38 @@ test('--cache is safe under concurrent runs: no torn entries, no temporary files
 		runCli(args, { input }),
 	]);
 	for (const run of runs) assert.equal(run.code, 0, run.stderr);
-	const files = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((entry) =>
-		entry.isFile(),
+	assert.deepEqual(
+		readdirSync(cache),
+		['answers.sqlite'],
+		'no write-ahead log or temporary file left',
 	);
-	assert.ok(
-		files.every((f) => f.name.endsWith('.json')),
-		'no .tmp files left',
-	);
-	assert.equal(files.length, 100);
-	for (const f of files) JSON.parse(readFileSync(join(f.parentPath, f.name), 'utf8'));
+	const rows = cacheSql(cache, 'SELECT answer FROM answers') as { answer: string }[];
+	assert.equal(rows.length, 100);
+	for (const row of rows) assert.equal(typeof JSON.parse(row.answer).response, 'string');
 	const sent = server.requests.length;
 	const again = await runCli(args, { input });
 	assert.equal(again.code, 0, again.stderr);
 	assert.ok(jsonLines(again.stdout).every((r) => r.cached === true));
 	assert.equal(server.requests.length, sent, 'a cached rerun sends no request');
+});
+
+test('a cache database that is not one is refused before anything is sent, naming it', async () => {
+	const server = await mockServer();
+	const cache = withFiles({
+		'answers.sqlite': 'not a database, but a long enough text to look like a file header',
+	});
+	const result = await runCli(['--base-url', server.url, `--cache=${cache}`], { input: 'x\n' });
+	assert.equal(result.code, 2, result.stderr);
+	assert.equal(server.requests.length, 0);
+	assert.match(
+		result.stderr,
+		new RegExp(
+			`^promptbatch: --cache ${cache}: cannot use ${join(cache, 'answers.sqlite')}: .*not a database`,
+			'm',
+		),
+	);
+	assert.match(result.stderr, /delete .*answers\.sqlite to start the cache afresh/);
+	assert.doesNotMatch(result.stderr, /\n\s+at /);
 });
 
 test('--halt soon,fail=N stops dispatching after N failures and exits 1, saying why', {
@@ -279,18 +297,13 @@ test('--cache without a directory uses $XDG_CACHE_HOME/promptbatch, else ~/.cach
 		env: { XDG_CACHE_HOME: xdg },
 	});
 	assert.equal(viaXdg.code, 0, viaXdg.stderr);
-	assert.equal(
-		readdirSync(join(xdg, 'promptbatch'), { recursive: true }).filter((f) =>
-			String(f).endsWith('.json'),
-		).length,
-		1,
-	);
+	assert.equal(cacheSql(join(xdg, 'promptbatch'), 'SELECT key FROM answers').length, 1);
 	const viaHome = await runCli(['--base-url', server.url, '-q', '--cache'], {
 		input: 'y\n',
 		env: { HOME: home },
 	});
 	assert.equal(viaHome.code, 0, viaHome.stderr);
-	assert.ok(existsSync(join(home, '.cache', 'promptbatch')));
+	assert.equal(cacheSql(join(home, '.cache', 'promptbatch'), 'SELECT key FROM answers').length, 1);
 });
 
 test('-o naming an input file is refused before it can destroy the input; -o - is stdout', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
+import { cacheSql, jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('after --halt on permanent failures, the printed command finishes the run; --resume-failed resends them', {
@@ -91,10 +91,7 @@ test('a cache entry of the wrong shape is a miss, and never breaks a later --res
 	const cache = join(dir, 'cache');
 	const args = ['--base-url', server.url, '-q', '-f', 'jsonl', `--cache=${cache}`];
 	assert.equal((await runCli([...args, 'in.txt'], { cwd: dir })).code, 0);
-	for (const entry of readdirSync(cache, { recursive: true, withFileTypes: true })) {
-		if (entry.isFile())
-			writeFileSync(join(entry.parentPath, entry.name), '{"response": 5, "usage": "lots"}');
-	}
+	cacheSql(cache, `UPDATE answers SET answer = '{"response": 5, "usage": "lots"}'`);
 	const fresh = await runCli([...args, '-o', 'out.jsonl', 'in.txt'], { cwd: dir });
 	assert.equal(fresh.code, 0, fresh.stderr);
 	const records = jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8'));

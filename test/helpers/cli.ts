@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/promptbatch.js', import.meta.url));
@@ -80,4 +81,18 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 
 export function prompts(count: number, make = (i: number) => `prompt ${i}`): string {
 	return `${Array.from({ length: count }, (_, i) => make(i + 1)).join('\n')}\n`;
+}
+
+/**
+ * Runs `sql` on the response cache in `dir` (its database, as a run leaves it) and returns the
+ * rows: how tests read, age and damage entries.
+ */
+export function cacheSql(dir: string, sql: string, ...params: (string | number)[]): unknown[] {
+	const db = new DatabaseSync(join(dir, 'answers.sqlite'));
+	try {
+		const statement = db.prepare(sql);
+		return /^\s*select/i.test(sql) ? statement.all(...params) : [statement.run(...params)];
+	} finally {
+		db.close();
+	}
 }
