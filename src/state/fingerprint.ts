@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ApiRequest } from '../core/types.ts';
 
 const keys = new WeakMap<ApiRequest, string>();
@@ -19,6 +19,7 @@ export function requestKey(baseURL: string, request: ApiRequest): string {
 	return key;
 }
 
+/** One call, no Hash object: a third of the cost of createHash's at a request's size. */
 function sha256(text: string): string {
-	return createHash('sha256').update(text).digest('hex');
+	return hash('sha256', text, 'hex');
 }
