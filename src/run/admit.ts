@@ -4,7 +4,7 @@ import type { ApiRequest, PromptRecord } from '../core/types.ts';
 import type { Budget } from '../cost/budget.ts';
 import type { PriceLookup } from '../cost/prices.ts';
 import { requestKey } from '../state/fingerprint.ts';
-import type { JournalEntry } from '../state/journal.ts';
+import type { JournalEntries } from '../state/journal-reader.ts';
 import { checkResume, checkResumeLength } from '../state/ledger.ts';
 import { budgetable, loadBudget } from './budget.ts';
 import { type ContextCheck, contextCheck } from './context.ts';
@@ -29,7 +29,7 @@ export async function admit(run: {
 	readonly files: readonly string[];
 	readonly stdin: Readable;
 	readonly build: (record: PromptRecord) => ApiRequest;
-	readonly previous: ReadonlyMap<number, JournalEntry> | undefined;
+	readonly previous: JournalEntries | undefined;
 	/** What identifies the server in the journal. */
 	readonly server: string;
 	readonly model: string;

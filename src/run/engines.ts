@@ -12,7 +12,8 @@ import type { BatchEnd } from '../engines/batch/options.ts';
 import type { DispatchEnd } from '../engines/realtime/stop.ts';
 import type { ResponseCache } from '../state/cache.ts';
 import { requestKey } from '../state/fingerprint.ts';
-import { type BatchNote, JournalWriter, readJournal } from '../state/journal.ts';
+import { type BatchNote, JournalWriter } from '../state/journal.ts';
+import { type Journal, readJournal } from '../state/journal-reader.ts';
 import { Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { runStatePath } from '../state/run-state.ts';
@@ -72,8 +73,9 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 	const keys = records.map((record) => requestKey(w.server, w.build(record)));
 	const path = runStatePath(w.io.env, createHash('sha256').update(keys.join('\n')).digest('hex'));
 	const release = acquireLock(path);
+	let previous: Journal | undefined;
 	try {
-		const previous = readJournal(path);
+		previous = readJournal(path);
 		const journal = new JournalWriter(path, previous?.intactBytes);
 		let end: RunEnd;
 		try {
@@ -98,6 +100,7 @@ export async function runBatches(w: Wiring): Promise<RunEnd> {
 			);
 		return end;
 	} finally {
+		previous?.close();
 		release();
 	}
 }

@@ -4,7 +4,8 @@ import { UsageError } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
 import type { ApiRequest, InputFormat, PromptRecord } from '../core/types.ts';
 import { readRecords, readsOnce, STDIN } from '../input/sources.ts';
-import { journalPath, pendingBatches, readJournal } from '../state/journal.ts';
+import { journalPath, pendingBatches } from '../state/journal.ts';
+import { readJournal } from '../state/journal-reader.ts';
 
 /**
  * Reads every named file and builds every request before the first is sent: a typo on line
@@ -97,6 +98,7 @@ export function refuseForgettingBatches(output: string): void {
 	// Most journals hold no batch at all: don't parse a large one to learn that.
 	if (!readTextIfAny(path).includes('{"b":{"id"')) return;
 	const old = readJournal(path);
+	old?.close();
 	const pending = old ? pendingBatches(old.batches) : [];
 	if (pending.length === 0) return;
 	throw new UsageError(

@@ -22,7 +22,8 @@ import { ResultWriter } from '../output/format.ts';
 import { requestBuilder } from '../requests/build.ts';
 import { API_PATHS } from '../requests/endpoints.ts';
 import { defaultCacheDir, ResponseCache } from '../state/cache.ts';
-import { JournalWriter, journalPath, readJournal } from '../state/journal.ts';
+import { JournalWriter, journalPath } from '../state/journal.ts';
+import { readJournal } from '../state/journal-reader.ts';
 import { Ledger } from '../state/ledger.ts';
 import { acquireLock } from '../state/lock.ts';
 import { NO_PROMPTS, Reporter } from '../terminal/progress.ts';
@@ -155,6 +156,7 @@ async function execute(
 	const cleanup: (() => unknown)[] = [() => closeInputs.abort()];
 	try {
 		const previous = resume ? readJournal(journalPath(options.output as string)) : undefined;
+		if (previous) cleanup.push(() => previous.close());
 		const cache =
 			options.cache === undefined || options.cache === false
 				? undefined

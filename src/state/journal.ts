@@ -3,28 +3,21 @@ import {
 	fchmodSync,
 	fdatasync,
 	fdatasyncSync,
-	fstatSync,
 	openSync,
-	readSync,
 	truncateSync,
 	writeSync,
 } from 'node:fs';
-import { FatalRunError, ResumeError } from '../core/errors.ts';
+import { FatalRunError } from '../core/errors.ts';
 import { recordJson } from '../core/record-json.ts';
-import { isResultRecord } from '../core/shapes.ts';
 import type { ResultRecord } from '../core/types.ts';
 
 /**
  * The journal is what makes a killed run resumable: `FILE.journal`, JSON lines, one for every
  * result as it arrives (in any order), with the hash of the request that produced it. The
  * output file is rebuilt from it on `--resume`, so it is the durable truth and the output a view.
+ * This module writes it; journal-reader.ts reads it.
  */
-export interface JournalEntry {
-	readonly hash: string;
-	readonly record: ResultRecord;
-}
-
-const HEADER = '{"promptbatch_journal":1}\n';
+export const JOURNAL_HEADER = '{"promptbatch_journal":1}\n';
 
 export function journalPath(output: string): string {
 	return `${output}.journal`;
@@ -91,117 +84,6 @@ export function unsureBatches(
 	);
 }
 
-/** What a journal holds: results by prompt index, batch notes, and where appending may go on. */
-export interface Journal {
-	readonly entries: Map<number, JournalEntry>;
-	readonly batches: BatchNote[];
-	readonly intactBytes: number;
-}
-
-/**
- * Reads a journal's lines. A last line torn by a kill is dropped; so is any line that does not
- * parse. For each index the last entry wins (a retried failure is followed by its success).
- * `intactBytes` is where appending may safely continue. A result's `input` is not kept: the
- * input file says it again, and it is half of what a million results would hold in memory.
- */
-export function parseJournal(text: string, path: string): Journal {
-	return journalOf(textLines(text), path);
-}
-
-function journalOf(lines: Iterable<{ text: string; bytes: number }>, path: string): Journal {
-	const entries = new Map<number, JournalEntry>();
-	const batches: BatchNote[] = [];
-	let intactBytes = 0;
-	for (const { text: line, bytes } of lines) {
-		if (intactBytes === 0 && `${line}\n` !== HEADER) break;
-		intactBytes += bytes;
-		if (intactBytes === HEADER.length || line === '') continue;
-		try {
-			const { h, r, b } = JSON.parse(line) as { h: unknown; r: unknown; b: unknown };
-			if (typeof h === 'string' && isResultRecord(r)) {
-				(r as { input: ResultRecord['input'] }).input = '';
-				entries.set(r.index, { hash: h, record: r });
-			} else if (b && typeof b === 'object') batches.push(b as BatchNote);
-		} catch {
-			// A crash mid-write makes a bad line; its prompt is simply sent again.
-		}
-	}
-	if (intactBytes === 0)
-		throw new ResumeError(
-			`${path} is not a promptbatch journal`,
-			'move it away, or choose another -o',
-		);
-	return { entries, batches, intactBytes };
-}
-
-/** The whole lines of a text, each with its size in bytes, newline included. */
-function* textLines(text: string): Generator<{ text: string; bytes: number }> {
-	let start = 0;
-	for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-		const line = text.slice(start, end);
-		yield { text: line, bytes: Buffer.byteLength(line) + 1 };
-		start = end + 1;
-	}
-}
-
-/**
- * The whole lines of a file, read in chunks: a journal of millions of results is larger than
- * the longest string V8 can make (512 MB), so it is never read as one.
- */
-export function* fileLines(
-	fd: number,
-	chunkBytes = 1 << 20,
-): Generator<{ text: string; bytes: number }> {
-	const buffer = Buffer.allocUnsafe(chunkBytes);
-	let carry: Buffer[] = [];
-	for (;;) {
-		const read = readSync(fd, buffer, 0, chunkBytes, null);
-		if (read === 0) return;
-		let start = 0;
-		for (
-			let end = buffer.indexOf(10, 0);
-			end !== -1 && end < read;
-			end = buffer.indexOf(10, start)
-		) {
-			const piece = buffer.subarray(start, end);
-			const whole = carry.length > 0 ? Buffer.concat([...carry, piece]) : piece;
-			carry = [];
-			yield { text: whole.toString('utf8'), bytes: whole.length + 1 };
-			start = end + 1;
-		}
-		// The rest has no newline yet; at the end of the file, it is a line a kill tore.
-		if (start < read) carry.push(Buffer.from(buffer.subarray(start, read)));
-	}
-}
-
-/**
- * The journal beside `output`, or undefined when there is none yet: no file, or one whose
- * header a full disk or a kill cut short, before any result was recorded.
- */
-export function readJournal(path: string): Journal | undefined {
-	let fd: number;
-	try {
-		fd = openSync(path, 'r');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
-	}
-	try {
-		const size = fstatSync(fd).size;
-		if (size < HEADER.length) {
-			const start = Buffer.alloc(size);
-			readSync(fd, start, 0, size, 0);
-			if (HEADER.startsWith(start.toString('utf8'))) return undefined;
-		}
-		return journalOf(fileLines(fd), path);
-	} catch (error) {
-		if (error instanceof ResumeError) throw error;
-		throw new ResumeError(`cannot read ${path}: ${(error as Error).message}`);
-	} finally {
-		closeSync(fd);
-	}
-}
-
 /** How long a written entry may wait for fdatasync: the "durable within about a second". */
 const SYNC_INTERVAL_MS = 500;
 
@@ -224,7 +106,7 @@ export class JournalWriter {
 			// Prompts and answers are the user's business alone: owner-only, whatever the umask.
 			this.#fd = openSync(path, continueFrom === undefined ? 'w' : 'a', 0o600);
 			fchmodSync(this.#fd, 0o600);
-			if (continueFrom === undefined) writeSync(this.#fd, HEADER);
+			if (continueFrom === undefined) writeSync(this.#fd, JOURNAL_HEADER);
 		} catch (error) {
 			throw this.#failure(error);
 		}

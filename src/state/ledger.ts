@@ -2,14 +2,14 @@ import { ResumeError } from '../core/errors.ts';
 import type {
 	Answer,
 	ApiRequest,
-	ErrorInfo,
 	PromptRecord,
 	ResultRecord,
 	ResultSource,
 } from '../core/types.ts';
 import type { ResponseCache } from './cache.ts';
 import { requestKey } from './fingerprint.ts';
-import type { JournalEntry, JournalWriter } from './journal.ts';
+import type { JournalWriter } from './journal.ts';
+import type { JournalEntries, RecordedFailure } from './journal-reader.ts';
 
 /** What is known of a prompt before sending it. */
 export type Known =
@@ -22,7 +22,7 @@ export type Known =
 
 export interface LedgerOptions {
 	/** What an earlier run recorded (`--resume`), by index. */
-	readonly previous?: ReadonlyMap<number, JournalEntry> | undefined;
+	readonly previous?: JournalEntries | undefined;
 	/**
 	 * Every prompt's request was checked against `previous` before the run started (named
 	 * files are, by preflight), so `lookup` need not check it again. @default false
@@ -44,12 +44,12 @@ export interface LedgerOptions {
  * `key` is the request's `requestKey`.
  */
 export function checkResume(
-	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	previous: JournalEntries | undefined,
 	record: PromptRecord,
 	key: string,
 ): void {
-	const entry = previous?.get(record.index);
-	if (entry && entry.hash !== key) {
+	const hash = previous?.hash(record.index);
+	if (hash !== undefined && hash !== key) {
 		throw new ResumeError(
 			`cannot resume: prompt ${record.index} (${record.file}:${record.line}) is not the request the journal recorded for it; the input, the server or an option that shapes requests (model, template, system, params...) changed`,
 			'run with the same input and options as before, or without --resume to start over',
@@ -59,11 +59,10 @@ export function checkResume(
 
 /** Throws ResumeError when the journal has results past the end of the input (it shrank). */
 export function checkResumeLength(
-	previous: ReadonlyMap<number, JournalEntry> | undefined,
+	previous: JournalEntries | undefined,
 	total: number | undefined,
 ): void {
-	let recorded = 0;
-	for (const index of previous?.keys() ?? []) recorded = Math.max(recorded, index);
+	const recorded = previous?.last ?? 0;
 	if (total !== undefined && recorded > total) {
 		throw new ResumeError(
 			`cannot resume: the journal has a result for prompt ${recorded}, but the input now has ${total}`,
@@ -91,10 +90,11 @@ export class Ledger {
 	lookup(record: PromptRecord, request: ApiRequest): Known | undefined {
 		const { previous, cache, checked, resendFailed } = this.#options;
 		if (!checked) checkResume(previous, record, this.#key(request));
-		const entry = previous?.get(record.index);
-		const error = entry?.record.error;
-		if (entry && (error === null || (!resendFailed && isPermanent(error))))
-			return { source: 'journal', result: entry.record };
+		const failure = previous?.failure(record.index);
+		if (failure === null || (failure !== undefined && !resendFailed && isPermanent(failure))) {
+			const entry = previous?.get(record.index);
+			if (entry) return { source: 'journal', result: entry.record };
+		}
 		if (!cache) return undefined;
 		const key = this.#key(request);
 		const answer = cache.get(key);
@@ -143,8 +143,8 @@ export class Ledger {
  * (408), a conflict (409) or a rate limit (429). GNU parallel's --resume keeps such failures;
  * --resume-failed sends them again.
  */
-function isPermanent(error: ErrorInfo | null | undefined): boolean {
-	const status = error?.status;
+function isPermanent(failure: RecordedFailure): boolean {
+	const status = failure?.status;
 	return (
 		typeof status === 'number' &&
 		status >= 400 &&

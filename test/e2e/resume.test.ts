@@ -268,3 +268,22 @@ test('failures are journaled but sent again on resume', { timeout: 60_000 }, asy
 	);
 	assert.equal(server.requests.filter((r) => r.prompt === 'ok').length, 1);
 });
+
+test('--resume of a finished run keeps no results in memory: 100 MB of answers resume in a 64 MB heap', {
+	timeout: 120_000,
+}, async () => {
+	const server = await mockServer();
+	// The mock echoes: every answer is as long as its prompt.
+	const dir = withFiles({ 'in.txt': prompts(5000, (i) => `${i} ${'x'.repeat(20_000)}`) });
+	const args = ['--base-url', server.url, '-q', '-f', 'jsonl', '-o', 'out.jsonl', 'in.txt'];
+	const first = await runCli(args, { cwd: dir });
+	assert.equal(first.code, 0, first.stderr);
+	const written = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+	const resumed = await runCli([...args, '--resume'], {
+		cwd: dir,
+		env: { NODE_OPTIONS: '--max-old-space-size=64' },
+	});
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.equal(server.requests.length, 5000, 'nothing sent again');
+	assert.equal(readFileSync(join(dir, 'out.jsonl'), 'utf8'), written);
+});

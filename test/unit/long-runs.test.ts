@@ -7,7 +7,8 @@ import { parseHalt } from '../../src/cli/values.ts';
 import { ResumeError } from '../../src/core/errors.ts';
 import type { ResultRecord } from '../../src/core/types.ts';
 import { shouldHalt } from '../../src/engines/realtime/halt.ts';
-import { fileLines, JournalWriter, parseJournal, readJournal } from '../../src/state/journal.ts';
+import { JournalWriter } from '../../src/state/journal.ts';
+import { fileLines, type Journal, readJournal } from '../../src/state/journal-reader.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const record = (index: number, error: ResultRecord['error'] = null): ResultRecord => ({
@@ -29,51 +30,96 @@ const record = (index: number, error: ResultRecord['error'] = null): ResultRecor
 	service_tier: null,
 });
 const HEADER = '{"promptbatch_journal":1}\n';
-const line = (hash: string, r: ResultRecord) => `${JSON.stringify({ h: hash, r })}\n`;
+/** A request hash as the journal holds them: 64 hex digits. */
+const hash = (digit: string) => digit.repeat(64);
+const line = (h: string, r: ResultRecord) => `${JSON.stringify({ h: hash(h), r })}\n`;
 
-test('parseJournal: entries by index, the last one winning', () => {
+/** Reads `text` as a journal file. */
+function parseJournal(text: string, name = 'j'): Journal {
+	const path = join(tempDir(), name);
+	writeFileSync(path, text);
+	const journal = readJournal(path);
+	assert.ok(journal);
+	journal.close();
+	return journal;
+}
+
+/** The indexes a journal has results for. */
+const indexes = (journal: Journal | undefined) =>
+	Array.from({ length: journal?.entries.last ?? 0 }, (_, i) => i + 1).filter(
+		(i) => journal?.entries.hash(i) !== undefined,
+	);
+
+test('readJournal: entries by index, the last one winning, each read back from the file', () => {
 	const failure = { status: 500, type: 'server_error', code: null, message: 'x' };
 	const text = HEADER + line('a', record(1)) + line('b', record(2, failure)) + line('b', record(2));
-	const { entries, intactBytes } = parseJournal(text, 'j');
-	assert.deepEqual([...entries.keys()], [1, 2]);
+	const path = join(tempDir(), 'j');
+	writeFileSync(path, text);
+	const journal = readJournal(path);
+	assert.ok(journal);
+	const { entries, intactBytes } = journal;
+	assert.deepEqual(indexes(journal), [1, 2]);
+	assert.equal(entries.size, 2);
+	assert.equal(entries.failure(2), null);
 	assert.equal(entries.get(2)?.record.error, null);
-	assert.equal(entries.get(1)?.hash, 'a');
+	assert.equal(entries.get(2)?.record.response, 'r2');
+	assert.equal(entries.get(2)?.record.input, '', 'the input file says the input again');
+	assert.equal(entries.hash(1), hash('a'));
+	assert.equal(entries.get(1)?.hash, hash('a'));
+	assert.equal(entries.get(3), undefined);
+	assert.equal(entries.failure(3), undefined);
 	assert.equal(intactBytes, Buffer.byteLength(text));
+	journal.close();
 });
 
-test('parseJournal: a last line torn by a kill is dropped, and appending resumes before it', () => {
+test('readJournal: how each recorded result ended, kept without the record', () => {
+	const fail = (status: number | null) => ({ status, type: 't', code: null, message: 'm' });
+	const { entries } = parseJournal(
+		HEADER +
+			line('a', record(1, fail(400))) +
+			line('b', record(2, fail(null))) +
+			line('c', record(3)),
+	);
+	assert.deepEqual(entries.failure(1), { status: 400 });
+	assert.deepEqual(entries.failure(2), { status: null });
+	assert.equal(entries.failure(3), null);
+});
+
+test('readJournal: a last line torn by a kill is dropped, and appending resumes before it', () => {
 	const whole = HEADER + line('a', record(1)) + line('b', record(2));
-	const torn = `${whole}{"h":"c","r":{"index":3,"resp`;
-	const { entries, intactBytes } = parseJournal(torn, 'j');
-	assert.deepEqual([...entries.keys()], [1, 2]);
-	assert.equal(intactBytes, Buffer.byteLength(whole));
+	const torn = `${whole}{"h":"${hash('c')}","r":{"index":3,"resp`;
+	const journal = parseJournal(torn);
+	assert.deepEqual(indexes(journal), [1, 2]);
+	assert.equal(journal.intactBytes, Buffer.byteLength(whole));
 	// A torn line that happens to end in a newline-less valid prefix of JSON is dropped too.
-	assert.equal(parseJournal(`${whole}{"h":"c"}`, 'j').entries.size, 2);
+	assert.equal(parseJournal(`${whole}{"h":"c"}`).entries.size, 2);
 	// Multi-byte text before the tear: the byte count, not the character count.
 	const unicode = HEADER + line('a', { ...record(1), response: 'héllo ✓' });
-	assert.equal(parseJournal(`${unicode}{"h"`, 'j').intactBytes, Buffer.byteLength(unicode));
+	assert.equal(parseJournal(`${unicode}{"h"`).intactBytes, Buffer.byteLength(unicode));
 });
 
-test('parseJournal: a line that does not parse is skipped, a file that is not a journal is refused', () => {
-	const text = `${HEADER}garbage\n${line('a', record(1))}{"h": 5, "r": {}}\n`;
-	assert.deepEqual([...parseJournal(text, 'j').entries.keys()], [1]);
+test('readJournal: a line that does not parse, or holds no hash, is skipped; a file that is not a journal is refused', () => {
+	const text = `${HEADER}garbage\n${line('a', record(1))}{"h": 5, "r": {}}\n${JSON.stringify({ h: 'short', r: record(2) })}\n`;
+	assert.deepEqual(indexes(parseJournal(text)), [1]);
 	assert.throws(() => parseJournal('[1] some text output\n', 'out.txt.journal'), ResumeError);
-	assert.throws(() => parseJournal('', 'j'), /j is not a promptbatch journal/);
+	assert.throws(() => parseJournal('x\n'), /\/j is not a promptbatch journal/);
 });
 
 test('JournalWriter continues a torn journal cleanly: the tear is cut off before appending', () => {
 	const path = join(tempDir(), 'out.journal');
 	const writer = new JournalWriter(path);
-	writer.append('a', record(1));
+	writer.append(hash('a'), record(1));
 	writer.close();
-	writeFileSync(path, `${readFileSync(path, 'utf8')}{"h":"b","r":{"ind`);
+	writeFileSync(path, `${readFileSync(path, 'utf8')}{"h":"${hash('b')}","r":{"ind`);
 	const read = readJournal(path);
 	assert.ok(read);
+	read.close();
 	const next = new JournalWriter(path, read.intactBytes);
-	next.append('c', record(3));
+	next.append(hash('c'), record(3));
 	next.close();
 	const again = readJournal(path);
-	assert.deepEqual([...(again?.entries.keys() ?? [])], [1, 3]);
+	again?.close();
+	assert.deepEqual(indexes(again), [1, 3]);
 	assert.equal(readJournal(join(tempDir(), 'none')), undefined);
 });
 
@@ -135,13 +181,14 @@ test('fileLines: whole lines across chunk boundaries, multi-byte text split betw
 			Buffer.byteLength(text) - 'torn'.length,
 		);
 	}
-	// A journal read from its file keeps what the text parser keeps, but not the inputs.
+	// A journal read from its file: whole lines only, and no inputs.
 	const journal = join(dir, 'out.journal');
 	writeFileSync(journal, `${HEADER}${line('a', record(1))}${line('b', record(2))}{"h":"c"`);
 	const read = readJournal(journal);
-	assert.deepEqual([...(read?.entries.keys() ?? [])], [1, 2]);
+	assert.deepEqual(indexes(read), [1, 2]);
 	assert.equal(read?.entries.get(2)?.record.response, 'r2');
 	assert.equal(read?.entries.get(2)?.record.input, '');
+	read?.close();
 	assert.equal(
 		read?.intactBytes,
 		Buffer.byteLength(HEADER + line('a', record(1)) + line('b', record(2))),
