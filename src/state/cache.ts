@@ -122,7 +122,7 @@ export class ResponseCache {
 		return { response, model, usage, finish_reason, created };
 	}
 
-	/** Stores an answer, with the others put in the same turn of the event loop. */
+	/** Stores an answer, in one transaction with the others put within FLUSH_EVERY_MS. */
 	put(key: string, answer: CachedAnswer): void {
 		if (this.#closed) return;
 		this.#writing.set(key, answer);
