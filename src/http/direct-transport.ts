@@ -16,15 +16,30 @@ export interface DirectSetup {
 	readonly connections: number;
 }
 
-// Only the pool and its `request`, not undici's index: the index loads fetch, WebSocket, the
-// cache and mocks too, 110 modules and 15 MB of memory that a run never uses. undici has no
-// exports map, so these paths are reachable; a move in a new version fails every e2e test.
-const require = createRequire(import.meta.url);
-const Agent: typeof UndiciAgent = require('undici/lib/dispatcher/agent.js');
-const send: (
+type Send = (
 	this: Dispatcher,
 	options: Dispatcher.RequestOptions,
-) => Promise<Dispatcher.ResponseData> = require('undici/lib/api/api-request.js');
+) => Promise<Dispatcher.ResponseData>;
+
+/**
+ * Only undici's pool and its `request`, not its index: the index loads fetch, WebSocket, the
+ * cache and mocks too, 110 modules and 15 MB of memory that a run never uses. undici has no
+ * exports map, so the paths are reachable; should a later undici move them, the index serves.
+ */
+function undiciPool(): { Agent: typeof UndiciAgent; send: Send } {
+	const require = createRequire(import.meta.url);
+	try {
+		return {
+			Agent: require('undici/lib/dispatcher/agent.js'),
+			send: require('undici/lib/api/api-request.js'),
+		};
+	} catch {
+		const { Agent } = require('undici') as typeof import('undici');
+		return { Agent, send: Agent.prototype.request as Send };
+	}
+}
+
+const { Agent, send } = undiciPool();
 
 /** undici's codes for an answer that did not come in time. */
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
