@@ -163,6 +163,7 @@ async function execute(
 				: await ResponseCache.open(
 						options.cache === true ? defaultCacheDir(io.env) : options.cache,
 						options.cacheTtlMs,
+						(line) => reporter.warn(line),
 					);
 		if (cache) cleanup.push(() => cache.close());
 		// Loaded while the input is checked; a bad --prices file is found before anything is sent.

@@ -45,6 +45,8 @@ export function defaultCacheDir(env: Environment): string {
 export class ResponseCache {
 	readonly #db: DatabaseSync;
 	readonly #ttlMs: number | undefined;
+	/** Told once, the first time answers can't be written. */
+	#onWriteFailure: ((message: string) => void) | undefined;
 	readonly #select: StatementSync;
 	readonly #insert: StatementSync;
 	/** Answers put and not yet written, by key. */
@@ -54,17 +56,29 @@ export class ResponseCache {
 	/** When the read transaction that lookups share began; undefined when none is open. */
 	#readingSince: number | undefined;
 
-	private constructor(db: DatabaseSync, ttlMs: number | undefined) {
+	private constructor(
+		db: DatabaseSync,
+		ttlMs: number | undefined,
+		onWriteFailure: ((message: string) => void) | undefined,
+	) {
 		this.#db = db;
 		this.#ttlMs = ttlMs;
+		this.#onWriteFailure = onWriteFailure;
 		this.#select = db.prepare('SELECT created, answer FROM answers WHERE key = ?');
 		this.#insert = db.prepare(
 			'INSERT OR REPLACE INTO answers (key, created, answer) VALUES (?, ?, ?)',
 		);
 	}
 
-	/** Opens (making them if need be) the directory, owner-only, and its database. */
-	static async open(dir: string, ttlMs: number | undefined): Promise<ResponseCache> {
+	/**
+	 * Opens (making them if need be) the directory, owner-only, and its database.
+	 * `onWriteFailure` hears, once, that answers could not be stored (the run goes on).
+	 */
+	static async open(
+		dir: string,
+		ttlMs: number | undefined,
+		onWriteFailure?: (message: string) => void,
+	): Promise<ResponseCache> {
 		const path = join(dir, CACHE_FILE);
 		try {
 			mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -92,7 +106,11 @@ export class ResponseCache {
 			db.exec(
 				'CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, created INTEGER NOT NULL, answer TEXT NOT NULL) WITHOUT ROWID',
 			);
-			return new ResponseCache(db, ttlMs);
+			return new ResponseCache(db, ttlMs, (reason) =>
+				onWriteFailure?.(
+					`cannot store answers in the cache ${dir}: ${reason}; the run goes on, and what it could not store will be asked for again next time`,
+				),
+			);
 		} catch (error) {
 			db?.close();
 			throw new UsageError(
@@ -189,7 +207,9 @@ export class ResponseCache {
 			for (const [key, { created, response, model, usage, finish_reason }] of batch)
 				this.#insert.run(key, created, JSON.stringify({ response, model, usage, finish_reason }));
 			this.#db.exec('COMMIT');
-		} catch {
+		} catch (error) {
+			this.#onWriteFailure?.((error as Error).message);
+			this.#onWriteFailure = undefined;
 			try {
 				this.#db.exec('ROLLBACK');
 			} catch {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import {
 	BIN,
@@ -204,6 +205,32 @@ test('--cache is safe under concurrent runs: whole entries, each written once, n
 	assert.equal(again.code, 0, again.stderr);
 	assert.ok(jsonLines(again.stdout).every((r) => r.cached === true));
 	assert.equal(server.requests.length, sent, 'a cached rerun sends no request');
+});
+
+test('answers the cache cannot store are said once, and the run goes on without them', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer();
+	const cache = withFiles({});
+	const args = ['--base-url', server.url, '-f', 'jsonl', `--cache=${cache}`];
+	assert.equal((await runCli(args, { input: 'one\n' })).code, 0);
+	// Another process holds the database past a run's wait: the run's writes fail (as on a full disk).
+	const db = new DatabaseSync(join(cache, 'answers.sqlite'));
+	db.exec('BEGIN IMMEDIATE');
+	try {
+		const run = await runCli(args, { input: prompts(20) });
+		assert.equal(run.code, 0, run.stderr);
+		assert.equal(jsonLines(run.stdout).length, 20);
+		assert.equal(run.stderr.match(/cannot store answers in the cache/g)?.length, 1, run.stderr);
+		assert.match(
+			run.stderr,
+			/^promptbatch: warning: cannot store answers in the cache .+: database is locked; the run goes on/m,
+		);
+	} finally {
+		db.exec('ROLLBACK');
+		db.close();
+	}
+	assert.equal(cacheSql(cache, 'SELECT key FROM answers').length, 1, 'only the first run stored');
 });
 
 test('a cache database that is not one is refused before anything is sent, naming it', async () => {
