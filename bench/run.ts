@@ -265,9 +265,11 @@ if (values.scale) {
 	const peaks = new Map<string, number[]>();
 	for (const n of sizes) {
 		const file = promptsFile(n);
+		const out = join(fresh('scale-'), 'out.jsonl');
 		for (const [name, args, stdin] of [
 			['stdin → stdout', pb(server.url, '-f', 'jsonl'), file],
-			['stdin → -o', pb(server.url, '-f', 'jsonl', '-o', join(fresh('scale-'), 'out.jsonl')), file],
+			['stdin → -o', pb(server.url, '-f', 'jsonl', '-o', out), file],
+			['--resume of that finished run', pb(server.url, '-f', 'jsonl', '-o', out, '--resume'), file],
 		] as const) {
 			const m = await measure(args, stdin);
 			scaleRows.push([
@@ -279,6 +281,7 @@ if (values.scale) {
 			peaks.set(name, [...(peaks.get(name) ?? []), m.maxRssKb]);
 		}
 		rmSync(file);
+		rmSync(join(out, '..'), { recursive: true, force: true });
 	}
 	server.stop();
 	lines.push('', table(['scale', 'prompts', 'seconds', 'peak RSS MB'], scaleRows));
