@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import type { Pricer } from '../core/types.ts';
+import { PriceMemo } from './price-memo.ts';
 
 /** What a model costs, in USD per million tokens. */
 export interface ModelPrice {
@@ -25,43 +28,94 @@ const SAMPLE = 1000;
 /** Finds a model's price: `--prices` first, then the maintained price data. */
 export type PriceLookup = (model: string) => ModelPrice | undefined;
 
+type CalcPrice = typeof import('@pydantic/genai-prices').calcPrice;
+
+const require = createRequire(import.meta.url);
+
 /**
  * The prices a run uses: those of `pricesFile` (`{"MODEL": {"input", "output", "cached_input",
  * "batch"}}`) over @pydantic/genai-prices, which is maintained upstream and holds no batch or
- * flex prices (hence the factor). Loaded lazily: runs that don't price anything never pay for it.
+ * flex prices (hence the factor). The price data is loaded only for a model neither names nor
+ * `memoDir`'s memo of earlier runs holds (see PriceMemo): most runs never load it.
  */
-export async function loadPrices(pricesFile?: string): Promise<PriceLookup> {
+export async function loadPrices(pricesFile?: string, memoDir?: string): Promise<PriceLookup> {
 	const own = pricesFile === undefined ? {} : readPricesFile(pricesFile);
-	const { calcPrice } = await import('@pydantic/genai-prices');
-	// Asked once a model: a run prices every answer.
-	const known = new Map<string, ModelPrice | undefined>();
+	const version = memoDir === undefined ? undefined : priceDataVersion();
+	const memo =
+		memoDir === undefined || version === undefined
+			? undefined
+			: new PriceMemo<ModelPrice>(memoDir, version);
+	let calcPrice: CalcPrice | undefined;
 	const lookup: PriceLookup = (model) => {
 		if (Object.hasOwn(own, model)) return own[model];
-		// Priced as one ordinary request, scaled to a million: a request of a million tokens
-		// would be priced at the long-context tier (gpt-5.4's input costs double past 272k).
-		const found = calcPrice({ input_tokens: SAMPLE, output_tokens: SAMPLE }, model, {
-			providerId: 'openai',
-		});
-		if (!found) return undefined;
-		const cached = calcPrice(
-			{ input_tokens: SAMPLE, cache_read_tokens: SAMPLE, output_tokens: 0 },
-			model,
-			{ providerId: 'openai' },
-		);
-		const perMillion = (price: number) => (price * 1e6) / SAMPLE;
-		return {
-			input: perMillion(found.input_price),
-			output: perMillion(found.output_price),
-			cachedInput: perMillion(cached?.input_price ?? found.input_price),
-			batch: DEFAULT_BATCH_FACTOR,
-			source: '@pydantic/genai-prices',
-			contextWindow: found.model.context_window ?? undefined,
-		};
+		const kept = memo?.get(model);
+		if (kept === null) return undefined;
+		if (isModelPrice(kept)) return kept;
+		// The CommonJS build, loaded synchronously: a model first named by an answer is priced
+		// as that answer is recorded.
+		calcPrice ??= (require('@pydantic/genai-prices') as { calcPrice: CalcPrice }).calcPrice;
+		const price = askPriceData(calcPrice, model);
+		memo?.set(model, price ?? null);
+		return price;
 	};
+	// Asked once a model: a run prices every answer.
+	const known = new Map<string, ModelPrice | undefined>();
 	return (model) => {
 		if (!known.has(model)) known.set(model, lookup(model));
 		return known.get(model);
 	};
+}
+
+function askPriceData(calcPrice: CalcPrice, model: string): ModelPrice | undefined {
+	// Priced as one ordinary request, scaled to a million: a request of a million tokens
+	// would be priced at the long-context tier (gpt-5.4's input costs double past 272k).
+	const found = calcPrice({ input_tokens: SAMPLE, output_tokens: SAMPLE }, model, {
+		providerId: 'openai',
+	});
+	if (!found) return undefined;
+	const cached = calcPrice(
+		{ input_tokens: SAMPLE, cache_read_tokens: SAMPLE, output_tokens: 0 },
+		model,
+		{ providerId: 'openai' },
+	);
+	const perMillion = (price: number) => (price * 1e6) / SAMPLE;
+	return {
+		input: perMillion(found.input_price),
+		output: perMillion(found.output_price),
+		cachedInput: perMillion(cached?.input_price ?? found.input_price),
+		batch: DEFAULT_BATCH_FACTOR,
+		source: PRICE_DATA,
+		contextWindow: found.model.context_window ?? undefined,
+	};
+}
+
+const PRICE_DATA = '@pydantic/genai-prices';
+
+/** The price data's version, from its package.json (its exports map hides the file). */
+function priceDataVersion(): string | undefined {
+	try {
+		const entry = require.resolve(PRICE_DATA);
+		const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
+		return typeof manifest.version === 'string' ? manifest.version : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** A memo entry of the shape the price data gave: anything else is asked again. */
+function isModelPrice(value: unknown): value is ModelPrice {
+	const v = value as Record<string, unknown> | null;
+	const usd = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+	return (
+		typeof v === 'object' &&
+		v !== null &&
+		usd(v.input) &&
+		usd(v.output) &&
+		usd(v.cachedInput) &&
+		usd(v.batch) &&
+		v.source === PRICE_DATA &&
+		(v.contextWindow === undefined || usd(v.contextWindow))
+	);
 }
 
 /** Reads and checks a `--prices` file: one bad entry is a usage error naming it. */

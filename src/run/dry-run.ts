@@ -5,6 +5,7 @@ import { type Estimate, estimateText } from '../cost/estimate.ts';
 import { type BatchItem, batchLine, type ShardLimits, shardItems } from '../engines/batch/lines.ts';
 import { readRecords } from '../input/sources.ts';
 import { fileDestination, streamDestination } from '../output/destination.ts';
+import { defaultCacheDir } from '../state/cache.ts';
 import { acquireLock } from '../state/lock.ts';
 import { NO_PROMPTS, type Reporter } from '../terminal/progress.ts';
 import { estimator, writeEstimate } from './estimate.ts';
@@ -72,7 +73,9 @@ export interface Offline {
 export async function sendNothing(run: Offline): Promise<void> {
 	const { options, files, io, build, reporter } = run;
 	const estimating = options.estimate || !options.quiet;
-	const estimate = estimating ? await estimator(options.prices, run.model) : undefined;
+	const estimate = estimating
+		? await estimator(options.prices, run.model, defaultCacheDir(io.env))
+		: undefined;
 	if (options.estimate && !options.dryRun) {
 		let prompts = 0;
 		for await (const record of readRecords(files, options.inputFormat, io.stdin)) {

@@ -11,9 +11,19 @@ export interface Estimator {
 	result(): Estimate;
 }
 
-/** Loads the tokenizer and the prices, which only runs that estimate pay for. */
-export async function estimator(pricesFile: string | undefined, model: string): Promise<Estimator> {
-	const [tokens, prices] = await Promise.all([TokenCounter.load(), loadPrices(pricesFile)]);
+/**
+ * Loads the tokenizer and the prices, which only runs that estimate pay for; `memoDir` keeps
+ * what the price data said (see loadPrices).
+ */
+export async function estimator(
+	pricesFile: string | undefined,
+	model: string,
+	memoDir: string,
+): Promise<Estimator> {
+	const [tokens, prices] = await Promise.all([
+		TokenCounter.load(),
+		loadPrices(pricesFile, memoDir),
+	]);
 	const tally = new EstimateTally();
 	return {
 		async observe(request) {

@@ -167,7 +167,7 @@ async function execute(
 					);
 		if (cache) cleanup.push(() => cache.close());
 		// Loaded while the input is checked; a bad --prices file is found before anything is sent.
-		const pricesLoading = loadPrices(options.prices);
+		const pricesLoading = loadPrices(options.prices, defaultCacheDir(io.env));
 		pricesLoading.catch(() => {});
 		// What identifies the server in journal and cache: --mock's port changes every run.
 		const server = options.mock ? 'mock' : (connection?.baseURL ?? OPENAI_BASE_URL);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, prompts, runCli, withFiles } from '../helpers/cli.ts';
+import { BIN, jsonLines, prompts, reportLoads, runCli, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('--estimate: prompts, exact input tokens, output bound and cost as hand arithmetic says; no key, nothing sent', async () => {
@@ -65,29 +65,27 @@ test('--dry-run keeps the bodies on stdout and adds the estimate on stderr', asy
 });
 
 test('--help and --version never load the tokenizer, the price data, or even commander', () => {
-	// A loader hook that reports every module resolved, run before the CLI.
-	const hook = `data:text/javascript,${encodeURIComponent(
-		`import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, n) { if (/gpt-tokenizer|genai-prices|commander/.test(s)) process.stderr.write("LOADED " + s + "\\\\n"); return n(s, c); }'));`,
-	)}`;
+	// A loader hook that reports every module loaded, run before the CLI.
+	const hook = reportLoads(/gpt-tokenizer|genai-prices|commander/);
 	for (const flag of ['--help', '-h', '--version', '-V']) {
-		const result = spawnSync(process.execPath, ['--import', hook, BIN, flag], { encoding: 'utf8' });
+		const result = spawnSync(process.execPath, [hook, BIN, flag], { encoding: 'utf8' });
 		assert.equal(result.status, 0, result.stderr);
 		assert.doesNotMatch(result.stderr, /LOADED/);
 	}
 	// The help printed without commander is commander's, as it prints it when it parses.
 	const quick = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
-	const parsed = spawnSync(process.execPath, ['--import', hook, BIN, '-q', '--help'], {
+	const parsed = spawnSync(process.execPath, [hook, BIN, '-q', '--help'], {
 		encoding: 'utf8',
 	});
-	assert.match(parsed.stderr, /LOADED commander/);
+	assert.match(parsed.stderr, /LOADED \S*commander/);
 	assert.equal(quick.stdout, parsed.stdout);
 	assert.match(quick.stdout, /^Usage: promptbatch \[options\] \[files\.\.\.\]/);
 	// The hook does see them when they load.
-	const estimate = spawnSync(process.execPath, ['--import', hook, BIN, '--estimate'], {
+	const estimate = spawnSync(process.execPath, [hook, BIN, '--estimate'], {
 		input: 'x\n',
 		encoding: 'utf8',
 	});
-	assert.match(estimate.stderr, /LOADED gpt-tokenizer/);
+	assert.match(estimate.stderr, /LOADED \S*gpt-tokenizer/);
 });
 
 test('after the run: each record has cost_usd at the price of the way it went; the summary says what was spent', async () => {
@@ -326,4 +324,30 @@ test('--max-cost with --batch: each batch reserves its worst case at the batch p
 	assert.equal(resumed.code, 0, resumed.stderr);
 	assert.equal(jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).length, 30);
 	assert.equal(lines(), 30, 'no prompt submitted twice');
+});
+
+test('the price data is loaded once a day for a model, not at every run: its answer is kept in the cache directory', async () => {
+	const server = await mockServer();
+	const home = withFiles({});
+	const run = () =>
+		runCli(['--base-url', server.url, '-f', 'jsonl'], {
+			input: 'abcdefgh\n',
+			env: { XDG_CACHE_HOME: home, NODE_OPTIONS: reportLoads(/genai-prices/) },
+		});
+	const first = await run();
+	assert.equal(first.code, 0, first.stderr);
+	assert.match(first.stderr, /LOADED \S+genai-prices/);
+	const memo = readdirSync(join(home, 'promptbatch')).filter((name) => name.startsWith('prices-'));
+	assert.equal(memo.length, 1, 'one memo');
+	const second = await run();
+	assert.equal(second.code, 0, second.stderr);
+	assert.doesNotMatch(second.stderr, /LOADED/);
+	// gpt-4o-mini: 2 tokens in at $0.15 and 2 out at $0.60 a million, from the data or the memo.
+	for (const result of [first, second])
+		assert.equal(jsonLines(result.stdout)[0]?.cost_usd, 0.0000015);
+	// A memo that is not one is asked again, and answers the same.
+	writeFileSync(join(home, 'promptbatch', memo[0] as string), '{"gpt-4o-mini": {"input": "free"}}');
+	const third = await run();
+	assert.match(third.stderr, /LOADED \S+genai-prices/);
+	assert.equal(jsonLines(third.stdout)[0]?.cost_usd, 0.0000015);
 });

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jsonLines, prompts, runCli } from '../helpers/cli.ts';
+import { jsonLines, prompts, reportLoads, runCli } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
-
-/** Node options that report, on stderr, each module of `pattern` the CLI loads. */
-function reportLoads(pattern: RegExp): string {
-	const hook = `import { registerHooks } from 'node:module';
-registerHooks({ resolve(s, c, next) {
-	const r = next(s, c);
-	if (${pattern}.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n');
-	return r;
-} });`;
-	return `--import=data:text/javascript,${encodeURIComponent(hook)}`;
-}
 
 test("a realtime run loads neither the SDK's client nor undici's index: megabytes it never uses", async () => {
 	const server = await mockServer();

@@ -96,3 +96,13 @@ export function cacheSql(dir: string, sql: string, ...params: (string | number)[
 		db.close();
 	}
 }
+
+/** NODE_OPTIONS that report on stderr ("LOADED url") each module matching `pattern` as it loads. */
+export function reportLoads(pattern: RegExp): string {
+	const hook = `import { registerHooks } from 'node:module';
+registerHooks({ load(url, context, next) {
+	if (${pattern}.test(url)) process.stderr.write('LOADED ' + url + '\\n');
+	return next(url, context);
+} });`;
+	return `--import=data:text/javascript,${encodeURIComponent(hook)}`;
+}
