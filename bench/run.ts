@@ -201,6 +201,10 @@ const rows = scenarios.map((s, i) => {
 	];
 });
 
+const runsOf = (name: string) => rounds[scenarios.findIndex((s) => s.name === name)] as Measure[];
+const jsonlRuns = runsOf('promptbatch, jsonl to stdout');
+const timeRatio = (name: string) => pairedRatio(runsOf(name), jsonlRuns, (m) => m.ms).toFixed(2);
+
 // At 200 ms a request, the network is the bottleneck: the pipeline must keep up with it.
 const slowCount = Number(values.slow);
 const slow = await startServer(200);
@@ -254,6 +258,7 @@ const lines = [
 		rows,
 	),
 	'',
+	`Time against jsonl to stdout, paired within rounds: text ${timeRatio('promptbatch, text to stdout')}×, -o ${timeRatio('promptbatch, -o file (journaled)')}×, --cache cold ${timeRatio('promptbatch, --cache, cold')}×`,
 	`At 200 ms latency, ${slowCount} prompts, -c ${concurrency}: undici loop ${rate(slowLoop).toFixed(0)} req/s, promptbatch ${rate(slowPb).toFixed(0)} req/s (${pairedRatio(slowLoop, slowPb, (m) => m.ms).toFixed(2)}× the loop's rate)`,
 	`Start-up: node -e 0 ${median(nothing.map((m) => m.ms)).toFixed(0)} ms, --help ${median(help.map((m) => m.ms)).toFixed(0)} ms (${pairedRatio(help, nothing, (m) => m.ms).toFixed(2)}×), --version ${median(versionRuns.map((m) => m.ms)).toFixed(0)} ms (${pairedRatio(versionRuns, nothing, (m) => m.ms).toFixed(2)}×)`,
 ];

@@ -48,6 +48,7 @@ export class ResponseCache {
 	/** Told once, the first time answers can't be written. */
 	#onWriteFailure: ((message: string) => void) | undefined;
 	readonly #select: StatementSync;
+	readonly #remove: StatementSync;
 	readonly #insert: StatementSync;
 	/** Answers put and not yet written, by key. */
 	#writing = new Map<string, CachedAnswer>();
@@ -64,10 +65,11 @@ export class ResponseCache {
 		this.#db = db;
 		this.#ttlMs = ttlMs;
 		this.#onWriteFailure = onWriteFailure;
-		this.#select = db.prepare('SELECT created, answer FROM answers WHERE key = ?');
-		this.#insert = db.prepare(
-			'INSERT OR REPLACE INTO answers (key, created, answer) VALUES (?, ?, ?)',
+		this.#select = db.prepare(
+			'SELECT created, answer FROM answers WHERE h = ? AND key = ? ORDER BY id DESC LIMIT 1',
 		);
+		this.#remove = db.prepare('DELETE FROM answers WHERE h = ? AND key = ?');
+		this.#insert = db.prepare('INSERT INTO answers (h, key, created, answer) VALUES (?, ?, ?, ?)');
 	}
 
 	/**
@@ -103,9 +105,13 @@ export class ResponseCache {
 			db.exec('PRAGMA journal_mode = WAL');
 			// A power cut may lose the last answers written (a miss later), never corrupt the rest.
 			db.exec('PRAGMA synchronous = NORMAL');
+			// Rows are appended (rowid order) and found by a small index of each key's first 52 bits:
+			// a table keyed by the hashes themselves put every answer on a page of its own, four
+			// times the writing. `key` settles the rare prefix shared by two keys.
 			db.exec(
-				'CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, created INTEGER NOT NULL, answer TEXT NOT NULL) WITHOUT ROWID',
+				'CREATE TABLE IF NOT EXISTS answers (id INTEGER PRIMARY KEY, h INTEGER NOT NULL, key TEXT NOT NULL, created INTEGER NOT NULL, answer TEXT NOT NULL)',
 			);
+			db.exec('CREATE INDEX IF NOT EXISTS answers_h ON answers (h)');
 			return new ResponseCache(db, ttlMs, (reason) =>
 				onWriteFailure?.(
 					`cannot store answers in the cache ${dir}: ${reason}; the run goes on, and what it could not store will be asked for again next time`,
@@ -126,7 +132,9 @@ export class ResponseCache {
 		if (answer === undefined) {
 			try {
 				this.#read(now);
-				const row = this.#select.get(key) as { created: unknown; answer: string } | undefined;
+				const row = this.#select.get(prefix(key), key) as
+					| { created: unknown; answer: string }
+					| undefined;
 				if (row === undefined) return undefined;
 				answer = { ...JSON.parse(row.answer), created: row.created };
 			} catch {
@@ -204,8 +212,15 @@ export class ResponseCache {
 		try {
 			this.#endRead();
 			this.#db.exec('BEGIN IMMEDIATE');
-			for (const [key, { created, response, model, usage, finish_reason }] of batch)
-				this.#insert.run(key, created, JSON.stringify({ response, model, usage, finish_reason }));
+			for (const [key, { created, response, model, usage, finish_reason }] of batch) {
+				this.#remove.run(prefix(key), key);
+				this.#insert.run(
+					prefix(key),
+					key,
+					created,
+					JSON.stringify({ response, model, usage, finish_reason }),
+				);
+			}
 			this.#db.exec('COMMIT');
 		} catch (error) {
 			this.#onWriteFailure?.((error as Error).message);
@@ -217,6 +232,11 @@ export class ResponseCache {
 			}
 		}
 	}
+}
+
+/** A key's first 52 bits (13 hex digits), as an integer a double holds exactly. */
+function prefix(key: string): number {
+	return Number.parseInt(key.slice(0, 13), 16);
 }
 
 /**
