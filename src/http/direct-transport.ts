@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { APIConnectionTimeoutError, APIError } from 'openai/error';
 import type { Dispatcher, Agent as UndiciAgent } from 'undici';
+import { bodyJson } from '../core/body-json.ts';
 import type { Connection } from '../core/config.ts';
 import { OPENAI_BASE_URL } from '../core/options.ts';
 import { ConnectionFailure, connectionFailure, originOf } from './connection.ts';
@@ -86,7 +87,7 @@ export function createDirectTransport(connection: Connection, setup: DirectSetup
 				path: `${prefix}${request.path}`,
 				method: 'POST',
 				headers,
-				body: JSON.stringify(request.body),
+				body: bodyJson(request),
 			});
 		} catch (error) {
 			throw signal.aborted ? error : noAnswer(error, origin);

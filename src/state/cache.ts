@@ -213,9 +213,10 @@ export class ResponseCache {
 			this.#endRead();
 			this.#db.exec('BEGIN IMMEDIATE');
 			for (const [key, { created, response, model, usage, finish_reason }] of batch) {
-				this.#remove.run(prefix(key), key);
+				const h = prefix(key);
+				this.#remove.run(h, key);
 				this.#insert.run(
-					prefix(key),
+					h,
 					key,
 					created,
 					JSON.stringify({ response, model, usage, finish_reason }),

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { bodyJson } from '../core/body-json.ts';
 import type { ApiRequest } from '../core/types.ts';
 
 const keys = new WeakMap<ApiRequest, string>();
@@ -12,7 +13,7 @@ const keys = new WeakMap<ApiRequest, string>();
 export function requestKey(baseURL: string, request: ApiRequest): string {
 	let key = keys.get(request);
 	if (key === undefined) {
-		const body = sha256(`${request.path}\n${JSON.stringify(request.body)}`);
+		const body = sha256(`${request.path}\n${bodyJson(request)}`);
 		key = sha256(`${baseURL.replace(/\/+$/, '')}\n${body}`);
 		keys.set(request, key);
 	}
