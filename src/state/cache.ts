@@ -11,7 +11,7 @@ import type { Answer } from '../core/types.ts';
 export type CachedAnswer = Answer & { readonly created: number };
 
 /** The database in the cache directory. */
-export const CACHE_FILE = 'answers.sqlite';
+const CACHE_FILE = 'answers.sqlite';
 
 /**
  * How long a write waits for another run's transaction before giving up on that batch of
@@ -36,11 +36,11 @@ export function defaultCacheDir(env: Environment): string {
  * Successful answers on disk, in one SQLite database (Node's built-in node:sqlite) in write-ahead
  * mode: an append-only log with an index, as cacache's, where a file per entry cost four
  * metadata operations an answer and made a cold cache more than twice an uncached run. Answers
- * put in one turn of the event loop are written in one transaction, so concurrent runs and a
- * killed writer leave whole entries or none. Reads are synchronous, which keeps "is this
+ * put within FLUSH_EVERY_MS are written in one transaction, so concurrent runs and a killed
+ * writer leave whole entries or none. Reads are synchronous, which keeps "is this
  * answered already?" a plain check before dispatch; an answer not yet written is read from
- * memory. The cache is best effort: an entry that can't be written (a full disk, another run
- * holding the database too long) is only a later miss.
+ * memory. The cache is best effort: answers that can't be written (a full disk, another run
+ * holding the database too long) are said once, and are only later misses.
  */
 export class ResponseCache {
 	readonly #db: DatabaseSync;
