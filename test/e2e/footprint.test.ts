@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { NEW_SPACE_CAP_BYTES } from '../../src/cli/young-generation.ts';
 import { jsonLines, prompts, reportLoads, runCli } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
@@ -20,4 +21,23 @@ test("a realtime run loads neither the SDK's client nor undici's index: megabyte
 	});
 	assert.equal(batch.code, 0, batch.stderr);
 	assert.match(batch.stderr, /LOADED \S+openai\/(index|client)\.mjs/);
+});
+
+test("a long run holds V8's new space near its cap, where it grew to V8's maximum", async () => {
+	const server = await mockServer();
+	// The largest the new space got, said at exit.
+	const hook = `import { getHeapSpaceStatistics } from 'node:v8';
+let most = 0;
+const look = () => { for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') most = Math.max(most, s.space_size); };
+setInterval(look, 5).unref();
+process.on('exit', () => { look(); process.stderr.write('NEW SPACE ' + most + '\\n'); });`;
+	const result = await runCli(['--base-url', server.url, '-c', '64', '-f', 'jsonl', '-q'], {
+		input: prompts(6000),
+		env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}` },
+	});
+	assert.equal(result.code, 0, result.stderr);
+	assert.equal(jsonLines(result.stdout).length, 6000);
+	const most = Number(/NEW SPACE (\d+)/.exec(result.stderr)?.[1]);
+	// V8 overshoots by a little now and then: what matters is that it stays far from twice as much.
+	assert.ok(most > 0 && most <= NEW_SPACE_CAP_BYTES * 1.5, `new space reached ${most} bytes`);
 });
