@@ -103,18 +103,27 @@ export class Ledger {
 		return twin && { source: 'twin', answer: twin };
 	}
 
-	/** `request` is being sent: identical requests wait for its result instead of going too. */
-	sending(request: ApiRequest, result: Promise<ResultRecord | undefined>): void {
+	/**
+	 * `request` is being sent, to settle as `sent` does: identical requests wait for its answer
+	 * instead of going too. One promise a request, made only when caching.
+	 */
+	sending(request: ApiRequest, sent: Promise<{ readonly result: ResultRecord } | undefined>): void {
 		if (!this.#options.cache) return;
 		const key = this.#key(request);
-		const answer = result.then(
-			(r) => (r && r.error === null ? answerOf(r) : undefined),
-			() => undefined,
+		const done = () => {
+			if (this.#inFlight.get(key) === answer) this.#inFlight.delete(key);
+		};
+		const answer = sent.then(
+			(settled) => {
+				done();
+				return settled?.result.error === null ? answerOf(settled.result) : undefined;
+			},
+			() => {
+				done();
+				return undefined;
+			},
 		);
 		this.#inFlight.set(key, answer);
-		answer.then(() => {
-			if (this.#inFlight.get(key) === answer) this.#inFlight.delete(key);
-		});
 	}
 
 	/** Records a prompt's result. Throws FatalRunError when the journal can't be written. */
@@ -125,16 +134,9 @@ export class Ledger {
 			this.#options.cache?.put(this.#key(request), { ...answerOf(result), created: Date.now() });
 	}
 
-	/** Each request's key, hashed once: lookup, sending and record all ask for it. */
-	readonly #keys = new WeakMap<ApiRequest, string>();
-
+	/** Lookup, sending and record all ask for it: requestKey hashes a request once. */
 	#key(request: ApiRequest): string {
-		let key = this.#keys.get(request);
-		if (key === undefined) {
-			key = requestKey(this.#options.baseURL, request);
-			this.#keys.set(request, key);
-		}
-		return key;
+		return requestKey(this.#options.baseURL, request);
 	}
 }
 

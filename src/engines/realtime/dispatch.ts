@@ -234,11 +234,7 @@ export async function dispatch(
 					(settled) => deps.budget?.settle(reserved, settled?.result),
 					() => deps.budget?.settle(reserved, undefined),
 				);
-			if (!known)
-				ledger?.sending(
-					request,
-					task.then((settled) => settled?.result),
-				);
+			if (!known) ledger?.sending(request, task);
 			// The slot comes back once the result is settled, so that a --halt it triggers stops
 			// dispatch before the next request goes out.
 			track(
