@@ -1,3 +1,4 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /**
@@ -8,29 +9,28 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  */
 export const NEW_SPACE_CAP_BYTES = 8 * 1024 * 1024;
 
-/** How often the new space's size is looked at: it grows a scavenge at a time, far apart. */
-const CHECK_EVERY_MS = 20;
-
 /** V8's own factor, by which the new space grows when it does. */
 const DEFAULT_GROWTH_FACTOR = 2;
 
 /**
  * Holds the new space within NEW_SPACE_CAP_BYTES for the rest of the process. Node takes a
  * maximum only at start-up (`--max-semi-space-size`, which would mean starting Node twice), but V8
- * reads its growth factor each time it grows the space: V8's own while a growth stays within the
- * cap, 1 (no growth) once it would not. Should V8 shrink the space, it can grow again. For the
- * CLI only: the library does not change the flags of a process it is a guest in.
+ * reads its growth factor each time it grows the space, which it does only in a collection: after
+ * each, the factor is V8's own while a growth stays within the cap, 1 (no growth) once it would
+ * not. Should V8 shrink the space, it can grow again. A process that allocates nothing (a batch
+ * run polling) is not woken. For the CLI only: the library leaves a host's flags alone.
  */
 export function capYoungGeneration(): void {
 	let factor = DEFAULT_GROWTH_FACTOR;
-	setInterval(() => {
+	const check = () => {
 		const size = newSpaceBytes();
 		const fits = size > 0 ? Math.floor(NEW_SPACE_CAP_BYTES / size) : DEFAULT_GROWTH_FACTOR;
 		const next = Math.max(1, Math.min(DEFAULT_GROWTH_FACTOR, fits));
 		if (next === factor) return;
 		factor = next;
 		setFlagsFromString(`--semi-space-growth-factor=${factor}`);
-	}, CHECK_EVERY_MS).unref();
+	};
+	new PerformanceObserver(check).observe({ entryTypes: ['gc'] });
 }
 
 function newSpaceBytes(): number {
