@@ -1,11 +1,11 @@
-import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { fstatSync, type Stats, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
 import type { ApiRequest, InputFormat, PromptRecord } from '../core/types.ts';
 import { readRecords, readsOnce, STDIN } from '../input/sources.ts';
 import { journalPath, pendingBatches } from '../state/journal.ts';
-import { readJournal } from '../state/journal-reader.ts';
+import { fileIncludes, readJournal } from '../state/journal-reader.ts';
 
 /**
  * Reads every named file and builds every request before the first is sent: a typo on line
@@ -96,7 +96,7 @@ export function refuseNonFileOutput(output: string): void {
 export function refuseForgettingBatches(output: string): void {
 	const path = journalPath(output);
 	// Most journals hold no batch at all: don't parse a large one to learn that.
-	if (!readTextIfAny(path).includes('{"b":{"id"')) return;
+	if (!fileIncludes(path, '{"b":{"id"')) return;
 	const old = readJournal(path);
 	old?.close();
 	const pending = old ? pendingBatches(old.batches) : [];
@@ -105,14 +105,6 @@ export function refuseForgettingBatches(output: string): void {
 		`${output} belongs to a run whose ${pending.length} batch(es) are not collected yet (${pending.map((b) => b.id).join(', ')})`,
 		'add --resume to collect them, or --resume --cancel to cancel them; starting over would submit, and pay for, them again',
 	);
-}
-
-function readTextIfAny(path: string): string {
-	try {
-		return readFileSync(path, 'utf8');
-	} catch {
-		return '';
-	}
 }
 
 /** Options that make no sense together, refused before anything else. */

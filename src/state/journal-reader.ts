@@ -231,3 +231,36 @@ export function* fileLines(
 		if (start < read) carry.push(Buffer.from(buffer.subarray(start, read)));
 	}
 }
+
+/**
+ * Whether the file at `path` holds `text`, read a window at a time: a journal can be larger than
+ * a string can hold (512 MB), and reading it whole to learn that would hold all of it in memory.
+ * False when there is no such file, or it can't be read.
+ */
+export function fileIncludes(path: string, text: string, windowBytes = WINDOW_BYTES): boolean {
+	let fd: number;
+	try {
+		fd = openSync(path, 'r');
+	} catch {
+		return false;
+	}
+	try {
+		const needle = Buffer.from(text);
+		const buffer = Buffer.allocUnsafe(windowBytes + needle.length);
+		// The end of the last window is kept before the next: the text may straddle the two.
+		let kept = 0;
+		for (let position = 0; ; ) {
+			const read = readSync(fd, buffer, kept, windowBytes, position);
+			if (read === 0) return false;
+			position += read;
+			const end = kept + read;
+			if (buffer.subarray(0, end).includes(needle)) return true;
+			kept = Math.min(needle.length - 1, end);
+			buffer.copy(buffer, 0, end - kept, end);
+		}
+	} catch {
+		return false;
+	} finally {
+		closeSync(fd);
+	}
+}

@@ -8,7 +8,12 @@ import { ResumeError } from '../../src/core/errors.ts';
 import type { ResultRecord } from '../../src/core/types.ts';
 import { shouldHalt } from '../../src/engines/realtime/halt.ts';
 import { JournalWriter } from '../../src/state/journal.ts';
-import { fileLines, type Journal, readJournal } from '../../src/state/journal-reader.ts';
+import {
+	fileIncludes,
+	fileLines,
+	type Journal,
+	readJournal,
+} from '../../src/state/journal-reader.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 const record = (index: number, error: ResultRecord['error'] = null): ResultRecord => ({
@@ -193,4 +198,23 @@ test('fileLines: whole lines across chunk boundaries, multi-byte text split betw
 		read?.intactBytes,
 		Buffer.byteLength(HEADER + line('a', record(1)) + line('b', record(2))),
 	);
+});
+
+test('fileIncludes: text found across window boundaries, at either end, or not at all; no file is false', () => {
+	const path = join(tempDir(), 'journal');
+	const text = '{"b":{"id"';
+	const cases: [string, boolean][] = [
+		[`${'a'.repeat(13)}${text}${'z'.repeat(9)}`, true],
+		[`${text}${'z'.repeat(40)}`, true],
+		[`${'a'.repeat(40)}${text}`, true],
+		[`${'a'.repeat(40)}{"b":{"i${'z'.repeat(9)}`, false],
+		['', false],
+	];
+	for (const [content, expected] of cases) {
+		writeFileSync(path, content);
+		// Windows of every size from 1 byte up put the text across a boundary somewhere.
+		for (let window = 1; window <= 24; window++)
+			assert.equal(fileIncludes(path, text, window), expected, `${content} / ${window}`);
+	}
+	assert.equal(fileIncludes(join(tempDir(), 'none'), text), false);
 });
