@@ -7,7 +7,12 @@ import { OPENAI_BASE_URL } from '../core/options.ts';
 import { ConnectionFailure, connectionFailure, originOf } from './connection.ts';
 import { errorFromBody } from './error-body.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
-import { MalformedResponseError, parseCompletion, StreamedResponseError } from './response.ts';
+import {
+	MalformedResponseError,
+	parseCompletion,
+	ResponseTooLargeError,
+	StreamedResponseError,
+} from './response.ts';
 import type { Transport } from './transport.ts';
 
 export interface DirectSetup {
@@ -42,6 +47,13 @@ function undiciPool(): { Agent: typeof UndiciAgent; send: Send } {
 
 const { Agent, send } = undiciPool();
 
+/**
+ * The largest answer taken, in bytes. A model's largest answers (128k tokens with 20 log
+ * probabilities each) are near 150 MB; a server that never stops sending is refused here
+ * instead of filling memory at network speed.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 /** undici's codes for an answer that did not come in time. */
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -62,6 +74,7 @@ export function createDirectTransport(connection: Connection, setup: DirectSetup
 		connections: setup.connections,
 		headersTimeout: setup.timeoutMs,
 		bodyTimeout: setup.timeoutMs,
+		maxResponseSize: MAX_ANSWER_BYTES,
 	});
 	const headers: Record<string, string> = {
 		'content-type': 'application/json',
@@ -143,6 +156,10 @@ function noAnswer(error: unknown, origin: string): unknown {
 	const code = (error as { code?: unknown })?.code;
 	if (typeof code !== 'string') return error;
 	if (TIMEOUTS.has(code)) return new APIConnectionTimeoutError();
+	if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')
+		return new ResponseTooLargeError(
+			`${origin} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB: refused, as a server that never stops sending would fill memory`,
+		);
 	return (
 		connectionFailure(error, origin) ??
 		new ConnectionFailure(

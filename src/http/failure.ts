@@ -92,6 +92,7 @@ export function classifyFailure(thrown: unknown, now = Date.now()): Failure {
 		if (name === 'APIConnectionError' || name === 'ConnectionFailure')
 			return info('retry', 'connection_error');
 		if (name === 'StreamedResponseError') return info('fail', 'streamed_response');
+		if (name === 'ResponseTooLargeError') return info('fail', 'response_too_large');
 		if (name === 'MalformedResponseError' || name === 'SyntaxError') {
 			return info(
 				'retry',

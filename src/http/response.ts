@@ -14,6 +14,14 @@ export class MalformedResponseError extends Error {
 }
 
 /**
+ * An answer larger than any a model gives: refused, as a server that never stops sending would
+ * fill memory. Another attempt would meet the same.
+ */
+export class ResponseTooLargeError extends Error {
+	override readonly name = 'ResponseTooLargeError';
+}
+
+/**
  * A 2xx that came as a server-sent event stream although the request said `"stream": false`:
  * the server does not honour it, and every attempt would be paid for and fail alike.
  */

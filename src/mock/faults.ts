@@ -14,7 +14,8 @@ export type FaultKind =
 	| 'garbage'
 	| 'cut'
 	| 'empty'
-	| 'hang';
+	| 'hang'
+	| 'endless';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'400',
@@ -32,6 +33,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'cut',
 	'empty',
 	'hang',
+	'endless',
 ];
 
 /** Directives a prompt can carry to script its own fate, e.g. `[[fault:500x2]]` or `[[delay:300]]`. */

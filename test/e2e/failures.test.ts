@@ -186,3 +186,22 @@ test('the direct transport and the SDK (OPENAI_LOG) give the same records, error
 		[...answered, 400, 404, 503],
 	);
 });
+
+test('an answer that never ends is refused past 256 MB, not read until memory runs out', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer();
+	const result = await runCli(['--base-url', server.url, '-q', '-f', 'jsonl'], {
+		input: 'fine\nflood [[fault:endless]]\n',
+	});
+	assert.equal(result.code, 1, result.stderr);
+	const [fine, flood] = jsonLines(result.stdout);
+	assert.equal(fine?.response, 'fine');
+	assert.deepEqual(flood?.error, {
+		status: null,
+		type: 'response_too_large',
+		code: null,
+		message: `${new URL(server.url).host} sent an answer larger than 256 MB: refused, as a server that never stops sending would fill memory`,
+	});
+	assert.equal(flood?.attempts, 1, 'another attempt would meet the same');
+});
