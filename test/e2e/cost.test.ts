@@ -3,7 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, prompts, reportLoads, runCli, withFiles } from '../helpers/cli.ts';
+import {
+	BIN,
+	homeEnv,
+	jsonLines,
+	prompts,
+	reportLoads,
+	runCli,
+	withFiles,
+} from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('--estimate: prompts, exact input tokens, output bound and cost as hand arithmetic says; no key, nothing sent', async () => {
@@ -84,6 +92,7 @@ test('--help and --version never load the tokenizer, the price data, or even com
 	const estimate = spawnSync(process.execPath, [hook, BIN, '--estimate'], {
 		input: 'x\n',
 		encoding: 'utf8',
+		env: { ...process.env, ...homeEnv() },
 	});
 	assert.match(estimate.stderr, /LOADED \S*gpt-tokenizer/);
 });

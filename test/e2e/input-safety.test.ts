@@ -11,7 +11,16 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, prompts, runCli, SECRET_KEY, tempDir, withFiles } from '../helpers/cli.ts';
+import {
+	BIN,
+	homeEnv,
+	jsonLines,
+	prompts,
+	runCli,
+	SECRET_KEY,
+	tempDir,
+	withFiles,
+} from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 /** Whether process `pid` has `path` open (Linux). */
@@ -80,7 +89,7 @@ test('-o naming the file stdin is redirected from is refused; -o /dev/stdout is 
 	const dir = withFiles({ 'p.txt': prompts(3) });
 	const child = spawn(process.execPath, [BIN, '--base-url', server.url, '-o', 'p.txt'], {
 		cwd: dir,
-		env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+		env: { PATH: process.env.PATH ?? '', ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 		stdio: [openSync(join(dir, 'p.txt'), 'r'), 'pipe', 'pipe'],
 	});
 	let stderr = '';
@@ -227,7 +236,7 @@ test('process substitution <(...) is read once: every prompt is answered', {
 			server.url,
 		],
 		{
-			env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+			env: { PATH: process.env.PATH ?? '', ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 			stdio: ['ignore', 'pipe', 'pipe'],
 		},
 	);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { test } from 'node:test';
 import { ConfigError, run, UsageError } from '../../src/index.ts';
-import { jsonLines, SECRET_KEY } from '../helpers/cli.ts';
+import { homeEnv, jsonLines, SECRET_KEY } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 /** A RunIO of in-memory streams: what was written to stdout and stderr, as text. */
@@ -16,7 +16,16 @@ function fakeIO(input: string, env: Record<string, string>, signals = {}) {
 	stderr.on('data', (chunk) => {
 		text.stderr += chunk;
 	});
-	return { io: { stdin: Readable.from([input]), stdout, stderr, env, ...signals }, text };
+	return {
+		io: {
+			stdin: Readable.from([input]),
+			stdout,
+			stderr,
+			env: { ...homeEnv(), ...env },
+			...signals,
+		},
+		text,
+	};
 }
 
 test('run() in process: streams and environment come from its arguments, never the globals', async () => {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
 	BIN,
 	cacheSql,
+	homeEnv,
 	jsonLines,
 	prompts,
 	runCli,
@@ -83,7 +84,7 @@ test('a write failure mid-run (a full disk) stops the run with exit 3, keeps wha
 		['-c', `trap '' XFSZ; ulimit -f 16; exec "$0" "$@"`, process.execPath, BIN, ...args],
 		{
 			cwd: dir,
-			env: { PATH: process.env.PATH, HOME: process.env.HOME, OPENAI_API_KEY: SECRET_KEY },
+			env: { PATH: process.env.PATH, ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 		},
 	);
 	let stderr = '';
@@ -327,7 +328,7 @@ test('--cache without a directory uses $XDG_CACHE_HOME/promptbatch, else ~/.cach
 	assert.equal(cacheSql(join(xdg, 'promptbatch'), 'SELECT key FROM answers').length, 1);
 	const viaHome = await runCli(['--base-url', server.url, '-q', '--cache'], {
 		input: 'y\n',
-		env: { HOME: home },
+		env: { HOME: home, XDG_CACHE_HOME: undefined },
 	});
 	assert.equal(viaHome.code, 0, viaHome.stderr);
 	assert.equal(cacheSql(join(home, '.cache', 'promptbatch'), 'SELECT key FROM answers').length, 1);

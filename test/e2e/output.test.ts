@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
+import { BIN, homeEnv, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 const N = 40;
@@ -190,7 +190,7 @@ test('a reader that goes away (| head) ends the run quietly with 141, sending no
 }, async () => {
 	const server = await mockServer({ latencyMs: [5, 5] });
 	const child = spawn(process.execPath, [BIN, '--base-url', server.url, '-c', '2'], {
-		env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+		env: { PATH: process.env.PATH ?? '', ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 		stdio: ['pipe', 'pipe', 'pipe'],
 	});
 	let stderr = '';

@@ -3,10 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, tempDir } from '../helpers/cli.ts';
+import { homeEnv, ROOT, tempDir } from '../helpers/cli.ts';
 
 function sh(command: string, args: string[], cwd: string, input?: string) {
-	const result = spawnSync(command, args, { cwd, encoding: 'utf8', input, timeout: 120_000 });
+	const result = spawnSync(command, args, {
+		cwd,
+		encoding: 'utf8',
+		input,
+		timeout: 120_000,
+		env: { ...process.env, ...homeEnv() },
+	});
 	assert.equal(
 		result.status,
 		0,

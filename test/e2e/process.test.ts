@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BIN, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
+import { BIN, homeEnv, jsonLines, prompts, runCli, SECRET_KEY, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test('SIGHUP (the terminal closed) drains, flushes, prints the resume command and exits 129', {
@@ -41,7 +41,7 @@ test('a closed stderr (2>&1 | head) does not stop the run: every result still co
 }, async () => {
 	const server = await mockServer({ latencyMs: [5, 5] });
 	const child = spawn(process.execPath, [BIN, '--base-url', server.url, '--verbose'], {
-		env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+		env: { PATH: process.env.PATH ?? '', ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 		stdio: ['pipe', 'pipe', 'pipe'],
 	});
 	child.stderr.destroy();
@@ -60,7 +60,7 @@ test('stdout on a full disk is one line and exit 3; -o /dev/full is refused befo
 }, async () => {
 	const server = await mockServer();
 	const child = spawn(process.execPath, [BIN, '--base-url', server.url, '-q'], {
-		env: { PATH: process.env.PATH ?? '', OPENAI_API_KEY: SECRET_KEY },
+		env: { PATH: process.env.PATH ?? '', ...homeEnv(), OPENAI_API_KEY: SECRET_KEY },
 		stdio: ['pipe', openSync('/dev/full', 'w'), 'pipe'],
 	});
 	let stderr = '';

@@ -4,7 +4,7 @@ import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExitCode } from '../../src/core/errors.ts';
-import { BIN, ROOT, runCli, SECRET_KEY, tempDir, withFiles } from '../helpers/cli.ts';
+import { BIN, homeEnv, ROOT, runCli, SECRET_KEY, tempDir, withFiles } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -69,7 +69,7 @@ function exampleDir(): { dir: string; env: Record<string, string> } {
 	symlinkSync(ROOT, join(dir, 'node_modules', 'promptbatch'));
 	return {
 		dir,
-		env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '' },
+		env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, ...homeEnv() },
 	};
 }
 

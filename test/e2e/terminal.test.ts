@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { BIN, SECRET_KEY, withFiles } from '../helpers/cli.ts';
+import { BIN, homeEnv, SECRET_KEY, withFiles } from '../helpers/cli.ts';
 
 // util-linux `script` gives the CLI a real pseudo-terminal for stdin, stdout and stderr.
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -15,7 +15,7 @@ function inTerminal(command: string, env: Record<string, string> = {}) {
 		timeout: 20_000,
 		env: {
 			PATH: process.env.PATH ?? '',
-			HOME: process.env.HOME ?? '',
+			...homeEnv(),
 			OPENAI_API_KEY: SECRET_KEY,
 			TERM: 'xterm-256color',
 			...env,

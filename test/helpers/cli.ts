@@ -21,7 +21,10 @@ export interface CliResult {
 export interface CliOptions {
 	/** Written to stdin, which is then closed. Default: empty. */
 	readonly input?: string | Buffer;
-	/** Added to a clean environment (PATH and HOME only, plus OPENAI_API_KEY=SECRET_KEY). */
+	/**
+	 * Added to a clean environment: PATH and HOME, OPENAI_API_KEY=SECRET_KEY, and the cache and
+	 * state directories in a temporary directory of the test process's (not the user's home).
+	 */
 	readonly env?: Record<string, string | undefined>;
 	readonly cwd?: string;
 	/** Called once the process is running, e.g. to signal it. */
@@ -32,7 +35,7 @@ export interface CliOptions {
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
 	const env: Record<string, string> = {
 		PATH: process.env.PATH ?? '',
-		HOME: process.env.HOME ?? '',
+		...homeEnv(),
 		OPENAI_API_KEY: SECRET_KEY,
 	};
 	for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -59,6 +62,21 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 		child.on('error', reject);
 		child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
 	});
+}
+
+let home: string | undefined;
+
+/**
+ * HOME, with the cache and state directories (the price memo, --cache, batch state) in one
+ * temporary directory a test process: tests write nothing into the user's home.
+ */
+export function homeEnv(): { HOME: string; XDG_CACHE_HOME: string; XDG_STATE_HOME: string } {
+	home ??= tempDir();
+	return {
+		HOME: process.env.HOME ?? '',
+		XDG_CACHE_HOME: join(home, 'cache'),
+		XDG_STATE_HOME: join(home, 'state'),
+	};
 }
 
 export function tempDir(): string {
