@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Connection } from '../core/config.ts';
+import { FatalRunError } from '../core/errors.ts';
 import { type ClientSetup, createClient } from './client.ts';
+import { MAX_ANSWER_BYTES } from './response.ts';
+import { streamLines } from './stream-lines.ts';
 
 /** What a batch says about itself, in the shape we use. */
 export interface BatchInfo {
@@ -71,12 +71,15 @@ export function createBatchApi(connection: Connection, options: ClientSetup): Ba
 		async *lines(fileId) {
 			const response = await client.files.content(fileId);
 			if (!response.body) return;
-			const stream = Readable.fromWeb(response.body as unknown as WebReadableStream);
-			for await (const line of createInterface({
-				input: stream,
-				crlfDelay: Number.POSITIVE_INFINITY,
-			}))
-				if (line.trim() !== '') yield line;
+			yield* streamLines(
+				response.body as unknown as AsyncIterable<Uint8Array>,
+				MAX_ANSWER_BYTES,
+				() =>
+					new FatalRunError(
+						`the batch file ${fileId} has a line larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, more than any answer: refused, as a server that never stops sending would fill memory`,
+						'rerun the same command with --resume to collect it again; its batch is not sent again',
+					),
+			);
 		},
 	};
 }

@@ -8,6 +8,7 @@ import { ConnectionFailure, connectionFailure, originOf } from './connection.ts'
 import { errorFromBody } from './error-body.ts';
 import type { HeaderReader } from './ratelimit-headers.ts';
 import {
+	MAX_ANSWER_BYTES,
 	MalformedResponseError,
 	parseCompletion,
 	ResponseTooLargeError,
@@ -46,13 +47,6 @@ function undiciPool(): { Agent: typeof UndiciAgent; send: Send } {
 }
 
 const { Agent, send } = undiciPool();
-
-/**
- * The largest answer taken, in bytes. A model's largest answers (128k tokens with 20 log
- * probabilities each) are near 150 MB; a server that never stops sending is refused here
- * instead of filling memory at network speed.
- */
-export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 /** undici's codes for an answer that did not come in time. */
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

@@ -14,6 +14,13 @@ export class MalformedResponseError extends Error {
 }
 
 /**
+ * The largest answer taken, in bytes, in either engine. A model's largest answers (128k tokens
+ * with 20 log probabilities each) are near 150 MB; a server that never stops sending is refused
+ * here instead of filling memory at network speed.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
+/**
  * An answer larger than any a model gives: refused, as a server that never stops sending would
  * fill memory. Another attempt would meet the same.
  */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerLine, promptOfLine, tokensOf, validateLines } from './batch-lines.ts';
-import { apiError } from './responses.ts';
+import { apiError, sendEndless } from './responses.ts';
 
 export interface BatchServiceOptions {
 	/** How long each of validating, in_progress and finalizing lasts. Default 100 ms. */
@@ -111,6 +111,10 @@ export class BatchService {
 			if (action === 'content') {
 				this.#downloads++;
 				await pause(this.#options.delays?.content);
+				if (file.purpose === 'batch_output' && file.content.includes('[[batch:endless]]')) {
+					sendEndless(res, 'application/octet-stream', '{"custom_id": "');
+					return true;
+				}
 				res.writeHead(200, { 'content-type': 'application/octet-stream' });
 				res.end(file.content);
 				return true;

@@ -1,4 +1,5 @@
 /** The mock server's answers: OpenAI-shaped bodies, errors and rate-limit headers. */
+import type { ServerResponse } from 'node:http';
 
 export interface RateLimits {
 	readonly rpm?: number;
@@ -110,4 +111,19 @@ export function promptOf(body: Record<string, unknown>): string {
 	const users = input.filter((m) => (m as { role?: unknown })?.role === 'user');
 	const content = (users.at(-1) as { content?: unknown } | undefined)?.content;
 	return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+/**
+ * A 200 that begins as `opening` and never ends, as fast as the client reads it: a server gone
+ * wrong, or hostile, for the limit on an answer's size.
+ */
+export function sendEndless(res: ServerResponse, contentType: string, opening: string): void {
+	res.writeHead(200, { 'content-type': contentType });
+	res.write(opening);
+	const chunk = Buffer.alloc(1 << 20, 'x');
+	const pump = () => {
+		while (!res.destroyed && res.write(chunk));
+	};
+	res.on('drain', pump);
+	pump();
 }

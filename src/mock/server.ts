@@ -14,6 +14,7 @@ import {
 	type RateLimits,
 	rateLimitHeaders,
 	responsesBody,
+	sendEndless,
 } from './responses.ts';
 
 export interface MockServerOptions {
@@ -223,17 +224,8 @@ export async function startMockServer(given: MockServerOptions = {}): Promise<Mo
 				return req.socket.destroy();
 			case 'hang':
 				return;
-			case 'endless': {
-				// A 200 whose body never ends, as fast as the client reads it.
-				res.writeHead(200, { 'content-type': 'application/json' });
-				res.write('{"choices": [{"message": {"content": "');
-				const chunk = Buffer.alloc(1 << 20, 'x');
-				const pump = () => {
-					while (!res.destroyed && res.write(chunk));
-				};
-				res.on('drain', pump);
-				return pump();
-			}
+			case 'endless':
+				return sendEndless(res, 'application/json', '{"choices": [{"message": {"content": "');
 			case 'garbage':
 				res.writeHead(200, { 'content-type': 'application/json' });
 				return res.end('{"choices": [{"message": {"content": "tru');

@@ -259,3 +259,19 @@ test('a batch run to stdout takes --resume --cancel too: its state file is its j
 	]);
 	assert.equal(server.batches.length, 1);
 });
+
+test('a batch file whose line never ends is refused past 256 MB, and the batch is not sent again', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer({ batchStageMs: 20 });
+	const dir = withFiles({ 'in.txt': 'fine\nflood [[batch:endless]]\n' });
+	const result = await runCli(quietRun(server.url), { cwd: dir });
+	assert.equal(result.code, 3, result.stderr);
+	assert.match(
+		result.stderr,
+		/^promptbatch: the batch file \S+ has a line larger than 256 MB, more than any answer: refused, as a server that never stops sending would fill memory \(rerun the same command with --resume to collect it again; its batch is not sent again\)$/m,
+	);
+	const again = await runCli([...quietRun(server.url), '--resume'], { cwd: dir });
+	assert.equal(again.code, 3, again.stderr);
+	assert.equal(server.batches.length, 1, 'never submitted twice');
+});
