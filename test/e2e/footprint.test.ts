@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NEW_SPACE_CAP_BYTES } from '../../src/cli/young-generation.ts';
-import { jsonLines, prompts, reportLoads, runCli } from '../helpers/cli.ts';
+import { jsonLines, prompts, reportLoads, runCli, tempDir } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
 test("a realtime run loads neither the SDK's client nor undici's index: megabytes it never uses", async () => {
@@ -23,21 +23,46 @@ test("a realtime run loads neither the SDK's client nor undici's index: megabyte
 	assert.match(batch.stderr, /LOADED \S+openai\/(index|client)\.mjs/);
 });
 
-test("a long run holds V8's new space near its cap, where it grew to V8's maximum", async () => {
-	const server = await mockServer();
-	// The largest the new space got, said at exit.
-	const hook = `import { getHeapSpaceStatistics } from 'node:v8';
+/** NODE_OPTIONS that say at exit ("NEW SPACE n") the largest V8's new space got, in bytes. */
+const reportNewSpace = `--import=data:text/javascript,${encodeURIComponent(`import { getHeapSpaceStatistics } from 'node:v8';
 let most = 0;
 const look = () => { for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') most = Math.max(most, s.space_size); };
 setInterval(look, 5).unref();
-process.on('exit', () => { look(); process.stderr.write('NEW SPACE ' + most + '\\n'); });`;
+process.on('exit', () => { look(); process.stderr.write('NEW SPACE ' + most + '\\n'); });`)}`;
+
+/** The new space's largest, from a run's stderr; V8 overshoots a little now and then. */
+function assertNearCap(stderr: string) {
+	const most = Number(/NEW SPACE (\d+)/.exec(stderr)?.[1]);
+	assert.ok(most > 0 && most <= NEW_SPACE_CAP_BYTES * 1.5, `new space reached ${most} bytes`);
+}
+
+test("a long run holds V8's new space near its cap, where it grew to V8's maximum", async () => {
+	const server = await mockServer();
 	const result = await runCli(['--base-url', server.url, '-c', '64', '-f', 'jsonl', '-q'], {
 		input: prompts(6000),
-		env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}` },
+		env: { NODE_OPTIONS: reportNewSpace },
 	});
 	assert.equal(result.code, 0, result.stderr);
 	assert.equal(jsonLines(result.stdout).length, 6000);
-	const most = Number(/NEW SPACE (\d+)/.exec(result.stderr)?.[1]);
-	// V8 overshoots by a little now and then: what matters is that it stays far from twice as much.
-	assert.ok(most > 0 && most <= NEW_SPACE_CAP_BYTES * 1.5, `new space reached ${most} bytes`);
+	assertNearCap(result.stderr);
+});
+
+test('a resume of a finished run lets the event loop turn: the cap on the new space holds', {
+	timeout: 120_000,
+}, async () => {
+	const server = await mockServer();
+	const dir = tempDir();
+	const args = ['--base-url', server.url, '-c', '64', '-f', 'jsonl', '-q', '-o', 'out.jsonl'];
+	const input = prompts(20_000);
+	const first = await runCli(args, { input, cwd: dir });
+	assert.equal(first.code, 0, first.stderr);
+	// Through a pipe, input comes read ahead: every answer known, nothing to wait for.
+	const resumed = await runCli([...args, '--resume'], {
+		input,
+		cwd: dir,
+		env: { NODE_OPTIONS: reportNewSpace },
+	});
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.equal(server.requests.length, 20_000, 'nothing sent again');
+	assertNearCap(resumed.stderr);
 });

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FatalRunError, HaltError, PromptbatchError } from '../../core/errors.ts';
 import type { HaltPolicy } from '../../core/options.ts';
 import { plural } from '../../core/text.ts';
@@ -70,7 +71,10 @@ export interface DispatchDeps {
 	readonly redact: (text: string) => string;
 }
 
-/** How often a run answering from its journal or cache waits for its output to catch up. */
+/**
+ * How often a run answering from its journal or cache waits for its output to catch up, and
+ * lets the event loop turn: answers already known wait for nothing else.
+ */
 const PACE_EVERY = 32;
 
 interface Settled {
@@ -201,15 +205,20 @@ export async function dispatch(
 						: reuse(record, request, known.answer);
 				const written = settle(record, request, settled);
 				track(written);
-				// With nothing earlier pending, every PACE_EVERY records wait to be written before
+				// Every PACE_EVERY records, with nothing earlier pending, wait to be written before
 				// the next is read: a resumed or cached run then holds a few records, not a window
 				// of them, which lived long enough to fill the old generation (400 MB resuming
-				// 300k prompts, 290 MB now).
-				if (reorder.next === record.index && record.index % PACE_EVERY === 0)
-					await orAbort(
-						written.catch(() => {}),
-						stop.stopSending,
-					);
+				// 300k prompts, 290 MB then). And let the event loop turn: input read ahead comes
+				// without one, so that a signal, the progress line and the CLI's cap on V8's new
+				// space (events all) waited seconds, and the new space grew to 128 MB.
+				if (record.index % PACE_EVERY === 0) {
+					if (reorder.next === record.index)
+						await orAbort(
+							written.catch(() => {}),
+							stop.stopSending,
+						);
+					await nextTurn();
+				}
 				continue;
 			}
 			const reserved = await deps.budget?.reserve(request);
