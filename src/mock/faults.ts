@@ -15,7 +15,8 @@ export type FaultKind =
 	| 'cut'
 	| 'empty'
 	| 'hang'
-	| 'endless';
+	| 'endless'
+	| 'trickle';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
 	'400',
@@ -34,6 +35,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'empty',
 	'hang',
 	'endless',
+	'trickle',
 ];
 
 /** Directives a prompt can carry to script its own fate, e.g. `[[fault:500x2]]` or `[[delay:300]]`. */

@@ -226,6 +226,13 @@ export async function startMockServer(given: MockServerOptions = {}): Promise<Mo
 				return;
 			case 'endless':
 				return sendEndless(res, 'application/json', '{"choices": [{"message": {"content": "');
+			case 'trickle': {
+				// A 200 whose body comes a byte at a time, never whole.
+				res.writeHead(200, { 'content-type': 'application/json' });
+				res.write('{');
+				const drip = setInterval(() => res.write(' '), 20);
+				return res.on('close', () => clearInterval(drip));
+			}
 			case 'garbage':
 				res.writeHead(200, { 'content-type': 'application/json' });
 				return res.end('{"choices": [{"message": {"content": "tru');

@@ -205,3 +205,15 @@ test('an answer that never ends is refused past 256 MB, not read until memory ru
 	});
 	assert.equal(flood?.attempts, 1, 'another attempt would meet the same');
 });
+
+test('an answer that comes a byte at a time times out after --timeout: the whole body comes in time', async () => {
+	const server = await mockServer();
+	const result = await runCli(
+		['--base-url', server.url, '-q', '-f', 'jsonl', '--timeout', '0.3', '--retries', '1'],
+		{ input: 'drip [[fault:trickle]]\n' },
+	);
+	assert.equal(result.code, 1, result.stderr);
+	const [drip] = jsonLines(result.stdout);
+	assert.equal((drip?.error as { type: string } | undefined)?.type, 'timeout');
+	assert.equal(drip?.attempts, 2);
+});
