@@ -1,6 +1,6 @@
 import { attemptTimeoutMs, DEFAULTS, OPENAI_BASE_URL, type RunOptions } from '../core/options.ts';
 import { pricer } from '../cost/prices.ts';
-import type { DispatchDeps } from '../engines/realtime/dispatch.ts';
+import type { DispatchDeps } from '../engines/realtime/options.ts';
 import type { DispatchEnd } from '../engines/realtime/stop.ts';
 import type { Wiring } from './engines.ts';
 

@@ -1,6 +1,6 @@
 import type { Pricer, ResultRecord, ResultSource } from '../core/types.ts';
 import { tierPriced } from '../cost/prices.ts';
-import type { DispatchEvents } from '../engines/realtime/dispatch.ts';
+import type { DispatchEvents } from '../engines/realtime/options.ts';
 import type { Counts, Pace } from '../terminal/progress-text.ts';
 
 /**
