@@ -6,6 +6,7 @@ import type { Environment } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { isAnswer } from '../core/shapes.ts';
 import type { Answer } from '../core/types.ts';
+import { loadSqlite } from './sqlite.ts';
 
 /** What a cache entry keeps of a successful result, and when it was answered. */
 export type CachedAnswer = Answer & { readonly created: number };
@@ -238,26 +239,4 @@ export class ResponseCache {
 /** A key's first 52 bits (13 hex digits), as an integer a double holds exactly. */
 function prefix(key: string): number {
 	return Number.parseInt(key.slice(0, 13), 16);
-}
-
-/**
- * node:sqlite, without the ExperimentalWarning Node 22 prints at its import (Node 24 prints
- * none): stderr is for what the user needs to know. Other warnings pass.
- */
-async function loadSqlite(): Promise<typeof import('node:sqlite')> {
-	const emitWarning = process.emitWarning;
-	process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
-		if (!String(warning).includes('SQLite is an experimental feature'))
-			emitWarning.call(process, warning, ...rest);
-	}) as typeof process.emitWarning;
-	try {
-		return await import('node:sqlite');
-	} catch (error) {
-		throw new UsageError(
-			`--cache needs node:sqlite, which Node.js ${process.versions.node} does not have: ${(error as Error).message}`,
-			'use Node.js 22.13 or later (24 is what promptbatch is tested on)',
-		);
-	} finally {
-		process.emitWarning = emitWarning;
-	}
 }
