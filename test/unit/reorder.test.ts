@@ -64,7 +64,7 @@ test('a window below 1 is a programming error', () => {
 
 test('Slots: a counter of requests in flight, with one waiter woken as a slot is given back', async () => {
 	const { Slots } = await import('../../src/engines/realtime/slots.ts');
-	const slots = new Slots(2);
+	const slots = new Slots(2, new AbortController().signal);
 	assert.equal(slots.take(), undefined);
 	assert.equal(slots.take(), undefined);
 	const third = slots.take();
@@ -79,4 +79,18 @@ test('Slots: a counter of requests in flight, with one waiter woken as a slot is
 	await new Promise((resolve) => setImmediate(resolve));
 	assert.equal(started, true);
 	assert.ok(slots.take() instanceof Promise, 'the woken waiter holds the slot it was given');
+});
+
+test('Slots: a wait for a slot ends, holding none, once the run stops sending', async () => {
+	const { Slots } = await import('../../src/engines/realtime/slots.ts');
+	const stop = new AbortController();
+	const slots = new Slots(1, stop.signal);
+	assert.equal(slots.take(), undefined);
+	const waiting = slots.take();
+	assert.ok(waiting instanceof Promise);
+	stop.abort();
+	await waiting;
+	assert.equal(slots.take(), undefined, 'after a stop nothing waits');
+	slots.give();
+	assert.equal(slots.take(), undefined, 'the slot given back is free');
 });

@@ -76,7 +76,7 @@ export async function dispatch(
 		warnOnce,
 		redact: deps.redact,
 	};
-	const slots = new Slots(options.concurrency);
+	const slots = new Slots(options.concurrency, stop.stopSending);
 	// A prompt the run stopped before sending leaves a hole: no record, and resume sends it.
 	const reorder = new Reorder<ResultRecord | undefined>(options.window, (result) =>
 		result ? deps.emit(result) : undefined,
@@ -181,7 +181,7 @@ export async function dispatch(
 				break;
 			}
 			const slot = slots.take();
-			if (slot) await orAbort(slot, stop.stopSending);
+			if (slot) await slot;
 			if (stop.stopSending.aborted) {
 				if (reserved !== undefined) deps.budget?.release(reserved);
 				break;
