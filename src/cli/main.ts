@@ -3,7 +3,7 @@ import { ExitCode, errorLine } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
 import { shellQuote } from '../core/text.ts';
 import type { RunSummary } from '../run/summary.ts';
-import { keepHeapSmall } from './heap-footprint.ts';
+import { keepFootprintSmall } from './footprint.ts';
 import { NO_INPUT } from './help.ts';
 import { shortcut } from './shortcut.ts';
 
@@ -66,7 +66,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 		return;
 	}
 	process.on('SIGINT', onSignal).on('SIGTERM', onSignal).on('SIGHUP', onSignal);
-	keepHeapSmall();
+	keepFootprintSmall();
 	try {
 		const { run } = await import('../run/run.ts');
 		const summary = await run(options, {
