@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
 import { APIConnectionTimeoutError, APIError } from 'openai/error';
-import type { Dispatcher, Agent as UndiciAgent } from 'undici';
 import { bodyJson } from '../core/body-json.ts';
 import type { Connection } from '../core/config.ts';
 import { OPENAI_BASE_URL } from '../core/options.ts';
@@ -15,6 +13,7 @@ import {
 	StreamedResponseError,
 } from './response.ts';
 import type { Transport } from './transport.ts';
+import { undiciPool } from './undici-pool.ts';
 
 export interface DirectSetup {
 	/**
@@ -24,29 +23,6 @@ export interface DirectSetup {
 	readonly timeoutMs: number;
 	/** Requests in flight at most: the connections kept open to the server. */
 	readonly connections: number;
-}
-
-type Send = (
-	this: Dispatcher,
-	options: Dispatcher.RequestOptions,
-) => Promise<Dispatcher.ResponseData>;
-
-/**
- * Only undici's pool and its `request`, not its index: the index loads fetch, WebSocket, the
- * cache and mocks too, 110 modules and 15 MB of memory that a run never uses. undici has no
- * exports map, so the paths are reachable; should a later undici move them, the index serves.
- */
-function undiciPool(): { Agent: typeof UndiciAgent; send: Send } {
-	const require = createRequire(import.meta.url);
-	try {
-		return {
-			Agent: require('undici/lib/dispatcher/agent.js'),
-			send: require('undici/lib/api/api-request.js'),
-		};
-	} catch {
-		const { Agent } = require('undici') as typeof import('undici');
-		return { Agent, send: Agent.prototype.request as Send };
-	}
 }
 
 const { Agent, send } = undiciPool();

@@ -4,9 +4,9 @@ import { NEW_SPACE_CAP_BYTES } from '../../src/cli/footprint.ts';
 import { jsonLines, prompts, reportLoads, runCli, tempDir } from '../helpers/cli.ts';
 import { mockServer } from '../helpers/server.ts';
 
-test("a realtime run loads neither the SDK's client nor undici's index: megabytes it never uses", async () => {
+test("a realtime run loads neither the SDK's client, undici's index nor node:http2: megabytes it never uses", async () => {
 	const server = await mockServer();
-	const heavy = /undici\/index\.js$|openai\/(index|client)\.mjs$/;
+	const heavy = /undici\/index\.js$|openai\/(index|client)\.mjs$|^node:http2$/;
 	const realtime = await runCli(['--base-url', server.url, '-f', 'jsonl'], {
 		input: prompts(3),
 		env: { NODE_OPTIONS: reportLoads(heavy) },
