@@ -3,7 +3,11 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { undiciPool } from '../../src/http/undici-pool.ts';
 
-const http2Loaded = () => process.moduleLoadList.includes('NativeModule http2');
+/** Node's list of the modules it has loaded, its own included (not in its types). */
+const http2Loaded = () =>
+	(process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes(
+		'NativeModule http2',
+	);
 
 test("undici's pool loads without its HTTP/2 client; a stand-in loads it if ever called", () => {
 	assert.equal(http2Loaded(), false, 'nothing loaded node:http2 before the test');
