@@ -1,3 +1,4 @@
+import { bodyJson } from '../../core/body-json.ts';
 import type { ApiRequest } from '../../core/types.ts';
 
 /** One prompt's line in a batch input file. */
@@ -43,14 +44,15 @@ export function endpointOf(request: ApiRequest): string {
 	return `/v1${request.path}`;
 }
 
-/** A batch input line, exactly as uploaded. */
+/**
+ * A batch input line, exactly as uploaded: what JSON.stringify makes of custom_id, method, url
+ * and body, with the body as serialized once for its request key, not again for each shard's
+ * measuring and writing.
+ */
 export function batchLine(run: string, item: BatchItem): string {
-	return JSON.stringify({
-		custom_id: customId(run, item.index),
-		method: 'POST',
-		url: endpointOf(item.request),
-		body: item.request.body,
-	});
+	const id = JSON.stringify(customId(run, item.index));
+	const url = JSON.stringify(endpointOf(item.request));
+	return `{"custom_id":${id},"method":"POST","url":${url},"body":${bodyJson(item.request)}}`;
 }
 
 /**
