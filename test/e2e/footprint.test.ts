@@ -80,3 +80,20 @@ test('a resume of a finished run lets the event loop turn: the cap on the new sp
 	assert.equal(server.requests.length, 20_000, 'nothing sent again');
 	assertNearCap(resumed.stderr);
 });
+
+test('a batch run reading a pipe lets the event loop turn: the cap on the new space holds', {
+	timeout: 120_000,
+}, async () => {
+	const server = await mockServer();
+	const result = await runCli(
+		['--base-url', server.url, '--batch', '--poll', '0.05', '-q', '-f', 'jsonl', '-o', 'out.jsonl'],
+		{ input: prompts(40_000), cwd: tempDir(), env: { NODE_OPTIONS: reportHeap } },
+	);
+	assert.equal(result.code, 0, result.stderr);
+	// It reached 32 MB here (64 MB with `<(...)`, 128 MB at 100,000 prompts): the prompts of a
+	// pipe come read ahead, and were taken, their batch lines made and their answers handled
+	// without a turn in which the cap could act. Now 16-21 MB: the space grows a step or two while
+	// the modules load, before the CLI's first look.
+	const most = Number(/NEW SPACE (\d+)/.exec(result.stderr)?.[1]);
+	assert.ok(most > 0 && most <= NEW_SPACE_CAP_BYTES * 3, `new space reached ${most} bytes`);
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { FatalRunError, PromptbatchError } from '../../core/errors.ts';
 import type {
@@ -25,7 +25,7 @@ import type { BatchItem } from './lines.ts';
 import type { BatchDeps, BatchEnd, BatchOptions, LatePrompt } from './options.ts';
 import { CreationPace } from './pace.ts';
 import { describeBatches } from './status.ts';
-import { type Active, findUnrecorded, submitShards, tokenLimit } from './submit.ts';
+import { type Active, findUnrecorded, submitShards, TURN_EVERY, tokenLimit } from './submit.ts';
 
 /** Status calls in flight at once: enough for many batches, few enough for any rate limit. */
 const POLLS_AT_ONCE = 8;
@@ -101,6 +101,7 @@ export async function dispatchBatches(
 			else if (known?.source === 'cache')
 				settle(record.index, cachedRecord(record, request.input, known.answer), 'cache');
 			else if (!waiting.has(record.index)) todo.push(record.index);
+			if (record.index % TURN_EVERY === 0) await nextTurn();
 		}
 		if (active.length > 0) deps.log(`reattached to ${active.length} batch(es) of an earlier run`);
 		if (options.cancel) {
@@ -186,7 +187,9 @@ export async function dispatchBatches(
 					throw validationFailure(info, batch, prompts);
 				} else {
 					const outcomes = await readOutcomes(run, batch, info, deps.api, prompts);
+					let handled = 0;
 					for (const [index, outcome] of outcomes) {
+						if (++handled % TURN_EVERY === 0) await nextTurn();
 						const { record, request } = prompts.get(index) as {
 							record: PromptRecord;
 							request: ApiRequest;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Budget } from '../../cost/budget.ts';
 import type { BatchApi, BatchInfo } from '../../http/batch-api.ts';
 import type { BatchNote } from '../../state/journal.ts';
@@ -49,6 +49,13 @@ const LIST_AT_MOST = 1000;
  * Under `--max-cost`, a shard is cut to the lines the budget holds now, and the rest come back
  * as `unaffordable`.
  */
+/**
+ * How many of a batch's answers are handled, or of its lines written, between turns of the
+ * event loop: a batch holds up to 50,000, and handled in one go they kept the CLI's cap on V8's
+ * new space (which acts after a collection, on a turn) from acting: it grew to 128 MB.
+ */
+export const TURN_EVERY = 250;
+
 export async function submitShards(
 	run: string,
 	items: readonly BatchItem[],
@@ -64,7 +71,12 @@ export async function submitShards(
 		const unaffordable = held ? [...whole.items.slice(held.count), ...later] : [];
 		if (shard.items.length === 0)
 			return { created, refused: [], unaffordable, nextWorst: held?.next };
-		const content = `${shard.items.map((item) => batchLine(run, item)).join('\n')}\n`;
+		const lines: string[] = [];
+		for (const item of shard.items) {
+			lines.push(batchLine(run, item));
+			if (lines.length % TURN_EVERY === 0) await nextTurn();
+		}
+		const content = `${lines.join('\n')}\n`;
 		const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
 		const indexes = shard.items.map((item) => item.index);
 		const path = join(deps.workDir, `shard-${randomBytes(4).toString('hex')}.jsonl`);
