@@ -42,6 +42,14 @@ export interface Submitted {
 const LIST_AT_MOST = 1000;
 
 /**
+ * How many prompts a batch run takes, lines it writes or answers it handles between turns of
+ * the event loop: a pipe's prompts come read ahead and a batch holds up to 50,000, and taken in
+ * one go they kept the CLI's cap on V8's new space (which acts after a collection, on a turn)
+ * from acting: it grew to 128 MB.
+ */
+export const TURN_EVERY = 250;
+
+/**
  * Uploads and creates a batch for each shard of `items`: the intent is journaled before the
  * upload and the id the moment the batch exists, so that no crash can make a rerun pay twice.
  * A creation refused for the enqueued-token limit (429) returns its items as `refused`; any
@@ -49,13 +57,6 @@ const LIST_AT_MOST = 1000;
  * Under `--max-cost`, a shard is cut to the lines the budget holds now, and the rest come back
  * as `unaffordable`.
  */
-/**
- * How many of a batch's answers are handled, or of its lines written, between turns of the
- * event loop: a batch holds up to 50,000, and handled in one go they kept the CLI's cap on V8's
- * new space (which acts after a collection, on a turn) from acting: it grew to 128 MB.
- */
-export const TURN_EVERY = 250;
-
 export async function submitShards(
 	run: string,
 	items: readonly BatchItem[],
