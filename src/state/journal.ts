@@ -97,6 +97,8 @@ export class JournalWriter {
 	readonly #timer: NodeJS.Timeout;
 	#dirty = false;
 	#syncing = false;
+	/** Lines appended inside `together`, written when it ends. */
+	#held: string[] | undefined;
 
 	/** Starts a new journal, or continues one from `intactBytes` (dropping a torn tail). */
 	constructor(path: string, continueFrom?: number) {
@@ -114,8 +116,30 @@ export class JournalWriter {
 	}
 
 	append(hash: string, record: ResultRecord): void {
+		const line = `{"h":${JSON.stringify(hash)},"r":${recordJson(record)}}\n`;
+		if (this.#held) this.#held.push(line);
+		else this.#write(line);
+	}
+
+	/**
+	 * Runs `append`s as one write(2): for results that can be had again should a kill lose them,
+	 * a batch's answers, which its file still holds until the batch is noted collected. A write
+	 * each cost 12 us an answer, 1.2 s of CPU collecting 100,000.
+	 */
+	together(appends: () => void): void {
+		const held: string[] = [];
+		this.#held = held;
 		try {
-			writeSync(this.#fd, `{"h":${JSON.stringify(hash)},"r":${recordJson(record)}}\n`);
+			appends();
+		} finally {
+			this.#held = undefined;
+			if (held.length > 0) this.#write(held.join(''));
+		}
+	}
+
+	#write(text: string): void {
+		try {
+			writeSync(this.#fd, text);
 		} catch (error) {
 			throw this.#failure(error);
 		}

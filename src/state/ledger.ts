@@ -126,6 +126,13 @@ export class Ledger {
 		this.#inFlight.set(key, answer);
 	}
 
+	/** Runs `records` with the journal written once, when they end (see JournalWriter.together). */
+	together(records: () => void): void {
+		const { journal } = this.#options;
+		if (journal) journal.together(records);
+		else records();
+	}
+
 	/** Records a prompt's result. Throws FatalRunError when the journal can't be written. */
 	record(request: ApiRequest, result: ResultRecord, source: ResultSource): void {
 		if (source === 'journal' || result.error?.type === 'aborted') return;

@@ -128,6 +128,29 @@ test('JournalWriter continues a torn journal cleanly: the tear is cut off before
 	assert.equal(readJournal(join(tempDir(), 'none')), undefined);
 });
 
+test('JournalWriter.together: what is appended inside is written once, when it ends, even if it throws', () => {
+	const path = join(tempDir(), 'out.journal');
+	const writer = new JournalWriter(path);
+	writer.append(hash('a'), record(1));
+	const before = readFileSync(path, 'utf8');
+	writer.together(() => {
+		writer.append(hash('b'), record(2));
+		writer.append(hash('c'), record(3));
+		assert.equal(readFileSync(path, 'utf8'), before, 'nothing written yet');
+	});
+	assert.throws(() =>
+		writer.together(() => {
+			writer.append(hash('d'), record(4));
+			throw new Error('a bug mid-way');
+		}),
+	);
+	writer.append(hash('e'), record(5));
+	writer.close();
+	const read = readJournal(path);
+	read?.close();
+	assert.deepEqual(indexes(read), [1, 2, 3, 4, 5]);
+});
+
 test('parseHalt and shouldHalt: counts, percentages of finished prompts (at least 3), never', () => {
 	assert.deepEqual(parseHalt('soon,fail=3'), { when: 'soon', count: 3, text: 'soon,fail=3' });
 	assert.deepEqual(parseHalt('now,fail=10%'), { when: 'now', percent: 10, text: 'now,fail=10%' });

@@ -186,10 +186,8 @@ export async function dispatchBatches(
 				} else if (info.status === 'failed') {
 					throw validationFailure(info, batch, prompts);
 				} else {
-					const outcomes = await readOutcomes(run, batch, info, deps.api, prompts);
-					let handled = 0;
-					for (const [index, outcome] of outcomes) {
-						if (++handled % TURN_EVERY === 0) await nextTurn();
+					const outcomes = [...(await readOutcomes(run, batch, info, deps.api, prompts))];
+					const take = ([index, outcome]: (typeof outcomes)[number]) => {
 						const { record, request } = prompts.get(index) as {
 							record: PromptRecord;
 							request: ApiRequest;
@@ -202,11 +200,11 @@ export async function dispatchBatches(
 							(outcome.retry || outcome.error.type === 'cancelled')
 						) {
 							late.push(index);
-							continue;
+							return;
 						}
 						if (outcome.retry && tries <= options.retries && !options.cancel) {
 							todo.push(index);
-							continue;
+							return;
 						}
 						const result = resultRecord(
 							record,
@@ -219,6 +217,12 @@ export async function dispatchBatches(
 						);
 						if (result.error === null) spent += result.cost_usd ?? 0;
 						settle(index, result, 'sent');
+					};
+					// A batch's answers are journaled a few hundred to a write: should a kill lose them,
+					// the batch, not yet noted collected, is collected again.
+					for (let at = 0; at < outcomes.length; at += TURN_EVERY) {
+						if (at > 0) await nextTurn();
+						deps.ledger.together(() => outcomes.slice(at, at + TURN_EVERY).forEach(take));
 					}
 				}
 				if (batch.reserved !== undefined) deps.budget?.settleShard(batch.reserved, spent);
