@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MockServer } from '../../src/mock/server.ts';
@@ -274,4 +274,31 @@ test('a batch file whose line never ends is refused past 256 MB, and the batch i
 	const again = await runCli([...quietRun(server.url), '--resume'], { cwd: dir });
 	assert.equal(again.code, 3, again.stderr);
 	assert.equal(server.batches.length, 1, 'never submitted twice');
+});
+
+test('a batch collected again (killed after some of its answers were journaled) settles each prompt once', {
+	timeout: 60_000,
+}, async () => {
+	const server = await mockServer({ batchStageMs: 20 });
+	const dir = withFiles({ 'in.txt': prompts(4) });
+	const args = [...quietRun(server.url), '--summary-json', 'summary.json'];
+	const first = await runCli(args, { cwd: dir });
+	assert.equal(first.code, 0, first.stderr);
+	// As a kill between the answers and the note that the batch was collected leaves it.
+	const journal = join(dir, 'out.jsonl.journal');
+	const lines = readFileSync(journal, 'utf8').split('\n');
+	writeFileSync(journal, lines.filter((line) => !line.includes('"collected"')).join('\n'));
+	const again = await runCli([...args, '--resume'], { cwd: dir });
+	assert.equal(again.code, 0, again.stderr);
+	assert.equal(server.batches.length, 1, 'no batch created again');
+	assert.deepEqual(
+		jsonLines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).map((r) => r.response),
+		['prompt 1', 'prompt 2', 'prompt 3', 'prompt 4'],
+	);
+	const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+	assert.equal(summary.ok, 4, JSON.stringify(summary));
+	const entries = readFileSync(journal, 'utf8')
+		.split('\n')
+		.filter((line) => line.startsWith('{"h"'));
+	assert.equal(entries.length, 4, 'each answer journaled once');
 });

@@ -90,15 +90,21 @@ export async function dispatchBatches(
 			if (found) active.push(found);
 		}
 		const waiting = new Set(active.flatMap((batch) => batch.indexes));
+		/**
+		 * Prompts of a batch collected again that the journal already answered: a run killed
+		 * between a batch's answers and the note that it was collected leaves both.
+		 */
+		const journaled = new Set<number>();
 		for (const batch of active)
 			for (const index of batch.indexes) attempts.set(index, attempts.get(index) ?? 1);
 		for await (const record of records) {
 			const request = deps.build(record);
 			prompts.set(record.index, { record, request });
 			const known = deps.ledger.lookup(record, request);
-			if (known?.source === 'journal')
+			if (known?.source === 'journal') {
 				settle(record.index, resumedRecord(record, request.input, known.result), 'journal');
-			else if (known?.source === 'cache')
+				if (waiting.has(record.index)) journaled.add(record.index);
+			} else if (known?.source === 'cache')
 				settle(record.index, cachedRecord(record, request.input, known.answer), 'cache');
 			else if (!waiting.has(record.index)) todo.push(record.index);
 			if (record.index % TURN_EVERY === 0) await nextTurn();
@@ -188,6 +194,7 @@ export async function dispatchBatches(
 				} else {
 					const outcomes = [...(await readOutcomes(run, batch, info, deps.api, prompts))];
 					const take = ([index, outcome]: (typeof outcomes)[number]) => {
+						if (journaled.has(index)) return;
 						const { record, request } = prompts.get(index) as {
 							record: PromptRecord;
 							request: ApiRequest;
