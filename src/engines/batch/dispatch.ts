@@ -10,7 +10,7 @@ import type {
 	ResultSource,
 } from '../../core/types.ts';
 import { BATCH_ENDS, type BatchInfo } from '../../http/batch-api.ts';
-import { cachedRecord, resultRecord, resumedRecord } from '../../output/record.ts';
+import { resultRecord } from '../../output/record.ts';
 import {
 	journalDeadline,
 	pendingBatches,
@@ -21,6 +21,7 @@ import {
 import { apiFailure } from './api-failure.ts';
 import { readOutcomes, validationFailure } from './collect.ts';
 import { inOrder } from './in-order.ts';
+import { takeRecords } from './intake.ts';
 import type { BatchItem } from './lines.ts';
 import type { BatchDeps, BatchEnd, BatchOptions, LatePrompt } from './options.ts';
 import { CreationPace } from './pace.ts';
@@ -90,25 +91,11 @@ export async function dispatchBatches(
 			if (found) active.push(found);
 		}
 		const waiting = new Set(active.flatMap((batch) => batch.indexes));
-		/**
-		 * Prompts of a batch collected again that the journal already answered: a run killed
-		 * between a batch's answers and the note that it was collected leaves both.
-		 */
-		const journaled = new Set<number>();
 		for (const batch of active)
 			for (const index of batch.indexes) attempts.set(index, attempts.get(index) ?? 1);
-		for await (const record of records) {
-			const request = deps.build(record);
-			prompts.set(record.index, { record, request });
-			const known = deps.ledger.lookup(record, request);
-			if (known?.source === 'journal') {
-				settle(record.index, resumedRecord(record, request.input, known.result), 'journal');
-				if (waiting.has(record.index)) journaled.add(record.index);
-			} else if (known?.source === 'cache')
-				settle(record.index, cachedRecord(record, request.input, known.answer), 'cache');
-			else if (!waiting.has(record.index)) todo.push(record.index);
-			if (record.index % TURN_EVERY === 0) await nextTurn();
-		}
+		const intake = await takeRecords(records, deps, prompts, waiting, settle);
+		const { journaled } = intake;
+		todo = intake.todo;
 		if (active.length > 0) deps.log(`reattached to ${active.length} batch(es) of an earlier run`);
 		if (options.cancel) {
 			for (const index of todo) final(index, CANCELLED, null);
