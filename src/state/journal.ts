@@ -88,8 +88,9 @@ export function unsureBatches(
 const SYNC_INTERVAL_MS = 500;
 
 /**
- * Appends entries with one write(2) each, so a killed process loses only requests in flight;
- * fdatasync, which is what costs, runs at most every SYNC_INTERVAL_MS for all of them.
+ * Appends entries with one write(2) each, so a killed process loses only requests in flight
+ * (`together` groups those that can be had again); fdatasync, which is what costs, runs at most
+ * every SYNC_INTERVAL_MS for all of them.
  */
 export class JournalWriter {
 	readonly #path: string;
