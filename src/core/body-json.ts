@@ -1,6 +1,7 @@
+import { Memo } from './memo.ts';
 import type { ApiRequest } from './types.ts';
 
-const made = new WeakMap<ApiRequest, string>();
+const made = new Memo<ApiRequest, string>();
 
 /**
  * A request's body as JSON, made once: the transport sends it and the request key (journal,

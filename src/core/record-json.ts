@@ -1,6 +1,7 @@
+import { Memo } from './memo.ts';
 import type { ResultRecord } from './types.ts';
 
-const written = new WeakMap<ResultRecord, string>();
+const written = new Memo<ResultRecord, string>();
 
 /**
  * A result record as JSON, made once: the journal and the JSON output both write every record,

@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.ts';
+import { Memo } from '../core/memo.ts';
 import type { ApiRequest, PromptRecord } from '../core/types.ts';
 import type { PriceLookup } from '../cost/prices.ts';
 import { countBody, TokenCounter } from '../requests/exact-tokens.ts';
@@ -49,7 +50,7 @@ export function checkedRecords(
 	build: (record: PromptRecord) => ApiRequest,
 	check: ContextCheck,
 ): { records: AsyncIterable<PromptRecord>; build: (record: PromptRecord) => ApiRequest } {
-	const built = new WeakMap<PromptRecord, ApiRequest>();
+	const built = new Memo<PromptRecord, ApiRequest>();
 	async function* checked() {
 		for await (const record of records) {
 			const request = build(record);
