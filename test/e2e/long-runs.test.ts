@@ -151,6 +151,30 @@ test('--cache: a rerun sends nothing; identical prompts in a run are sent once; 
 	assert.equal(jsonLines(stale.stdout)[0]?.cached, false);
 });
 
+test('--cache: a prompt waiting for an identical one in flight that fails is sent itself', async () => {
+	const server = await mockServer({ latencyMs: [20, 20] });
+	const result = await runCli(
+		['--base-url', server.url, '-f', 'jsonl', `--cache=${withFiles({})}`],
+		{
+			input: 'bad [[fault:400]]\nbad [[fault:400]]\ngood\n',
+		},
+	);
+	assert.equal(result.code, 1, result.stderr);
+	assert.deepEqual(server.requests.map((r) => r.prompt).sort(), [
+		'bad [[fault:400]]',
+		'bad [[fault:400]]',
+		'good',
+	]);
+	assert.deepEqual(
+		jsonLines(result.stdout).map((r) => [r.index, r.error === null, r.cached]),
+		[
+			[1, false, false],
+			[2, false, false],
+			[3, true, false],
+		],
+	);
+});
+
 test('--cache-ttl deletes expired entries; without it nothing is deleted', {
 	timeout: 60_000,
 }, async () => {

@@ -192,19 +192,21 @@ export async function dispatch(
 					(settled) => deps.budget?.settle(reserved, settled?.result),
 					() => deps.budget?.settle(reserved, undefined),
 				);
-			if (!known) ledger?.sending(request, task);
+			if (!known) ledger?.sending(request);
 			// The slot comes back once the result is settled, so that a --halt it triggers stops
 			// dispatch before the next request goes out.
 			track(
 				task.then(
 					(settled) => {
 						try {
+							if (!known) ledger?.sent(request, settled?.result);
 							return settle(record, request, settled);
 						} finally {
 							slots.give();
 						}
 					},
 					(error: unknown) => {
+						if (!known) ledger?.sent(request, undefined);
 						slots.give();
 						throw error;
 					},
