@@ -6,6 +6,7 @@ import type { Environment } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { isAnswer } from '../core/shapes.ts';
 import type { Answer } from '../core/types.ts';
+import { CacheKeys } from './cache-keys.ts';
 import { loadSqlite } from './sqlite.ts';
 
 /** What a cache entry keeps of a successful result, and when it was answered. */
@@ -51,6 +52,7 @@ export class ResponseCache {
 	readonly #select: StatementSync;
 	readonly #remove: StatementSync;
 	readonly #insert: StatementSync;
+	readonly #keys: CacheKeys;
 	/** Answers put and not yet written, by key. */
 	#writing = new Map<string, CachedAnswer>();
 	#flushing: NodeJS.Timeout | undefined;
@@ -71,6 +73,7 @@ export class ResponseCache {
 		);
 		this.#remove = db.prepare('DELETE FROM answers WHERE h = ? AND key = ?');
 		this.#insert = db.prepare('INSERT INTO answers (h, key, created, answer) VALUES (?, ?, ?, ?)');
+		this.#keys = new CacheKeys(db);
 	}
 
 	/**
@@ -133,9 +136,9 @@ export class ResponseCache {
 		if (answer === undefined) {
 			try {
 				this.#read(now);
-				const row = this.#select.get(prefix(key), key) as
-					| { created: unknown; answer: string }
-					| undefined;
+				const h = prefix(key);
+				if (!this.#keys.mayHave(h)) return undefined;
+				const row = this.#select.get(h, key) as { created: unknown; answer: string } | undefined;
 				if (row === undefined) return undefined;
 				answer = { ...JSON.parse(row.answer), created: row.created };
 			} catch {
@@ -196,6 +199,7 @@ export class ResponseCache {
 		this.#endRead();
 		this.#db.exec('BEGIN');
 		this.#readingSince = now;
+		this.#keys.refresh();
 	}
 
 	#endRead(): void {
