@@ -217,9 +217,11 @@ export class ResponseCache {
 		try {
 			this.#endRead();
 			this.#db.exec('BEGIN IMMEDIATE');
+			// Read under the write lock, the keys are exact: no older entry to delete for most.
+			this.#keys.refresh();
 			for (const [key, { created, response, model, usage, finish_reason }] of batch) {
 				const h = prefix(key);
-				this.#remove.run(h, key);
+				if (this.#keys.mayHave(h)) this.#remove.run(h, key);
 				this.#insert.run(
 					h,
 					key,
