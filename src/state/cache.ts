@@ -219,17 +219,17 @@ export class ResponseCache {
 			this.#db.exec('BEGIN IMMEDIATE');
 			// Read under the write lock, the keys are exact: no older entry to delete for most.
 			this.#keys.refresh();
+			const written: number[] = [];
+			let lastId = 0;
 			for (const [key, { created, response, model, usage, finish_reason }] of batch) {
 				const h = prefix(key);
 				if (this.#keys.mayHave(h)) this.#remove.run(h, key);
-				this.#insert.run(
-					h,
-					key,
-					created,
-					JSON.stringify({ response, model, usage, finish_reason }),
-				);
+				const json = JSON.stringify({ response, model, usage, finish_reason });
+				lastId = Number(this.#insert.run(h, key, created, json).lastInsertRowid);
+				written.push(h);
 			}
 			this.#db.exec('COMMIT');
+			this.#keys.wrote(written, lastId);
 		} catch (error) {
 			this.#onWriteFailure?.((error as Error).message);
 			this.#onWriteFailure = undefined;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ResponseCache } from '../../src/state/cache.ts';
 import { CacheKeys } from '../../src/state/cache-keys.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -27,6 +28,15 @@ test("a cache sees another run's answers once it renews its reading, though it k
 	assert.equal(reader.get(key(1), now + 500)?.response, 'one');
 	assert.equal(reader.get(key(2), now + 500), undefined);
 	reader.close();
+});
+
+test('a cache finds the answers it wrote itself, once they left its memory', async () => {
+	const cache = await ResponseCache.open(tempDir(), undefined);
+	assert.equal(cache.get(key(1)), undefined);
+	cache.put(key(1), answer('one'));
+	await sleep(400);
+	assert.equal(cache.get(key(1), Date.now() + 500)?.response, 'one');
+	cache.close();
 });
 
 test('the keys a database holds are read once lookups pay for it, and say which are absent', async () => {
