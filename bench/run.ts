@@ -6,7 +6,8 @@
  * both sides of a ratio alike. CPU time and peak RSS are each process's own (bench/usage.mjs).
  *
  * Options: --prompts N (default 10000), --concurrency N (64), --repeat N (5), --slow N
- * (prompts at 200 ms latency, 3000), --scale (also 100k and 1M prompts, for memory).
+ * (prompts at 200 ms latency, 3000), --scale (also 100k and 1M prompts, for memory), --rounds
+ * (also every run's seconds, round by round, to see the machine's noise).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
 		repeat: { type: 'string', default: '5' },
 		slow: { type: 'string', default: '3000' },
 		scale: { type: 'boolean', default: false },
+		rounds: { type: 'boolean', default: false },
 	},
 });
 const count = Number(values.prompts);
@@ -264,6 +266,14 @@ const lines = [
 	`At 200 ms latency, ${slowCount} prompts, -c ${concurrency}: undici loop ${rate(slowLoop).toFixed(0)} req/s, promptbatch ${rate(slowPb).toFixed(0)} req/s (${pairedRatio(slowLoop, slowPb, (m) => m.ms).toFixed(2)}× the loop's rate)`,
 	`Start-up: node -e 0 ${median(nothing.map((m) => m.ms)).toFixed(0)} ms, --help ${median(help.map((m) => m.ms)).toFixed(0)} ms (${pairedRatio(help, nothing, (m) => m.ms).toFixed(2)}×), --version ${median(versionRuns.map((m) => m.ms)).toFixed(0)} ms (${pairedRatio(versionRuns, nothing, (m) => m.ms).toFixed(2)}×)`,
 ];
+
+if (values.rounds) {
+	lines.push('', 'Seconds, round by round:');
+	for (const [i, s] of scenarios.entries())
+		lines.push(
+			`${s.name}: ${(rounds[i] as Measure[]).map((m) => (m.ms / 1000).toFixed(2)).join(' ')}`,
+		);
+}
 
 if (values.scale) {
 	const server = await startServer(0);
