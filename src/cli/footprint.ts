@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
@@ -33,8 +34,9 @@ const NO_WASM_FUNCTION = 2 ** 31 - 1;
  * a job on one of V8's worker threads, whose C allocator then keeps the job's memory: 12-18 MB of
  * those threads' arenas at 10,000 prompts (3-5 MB without), and the peak RSS 101-114 MB (88-93
  * without). The run takes the same time (paired 0.97-0.99) for about 8% more CPU, TurboFan's
- * jobs on the other core mostly. `--no-maglev` at start-up, which also changes when TurboFan
- * steps in, made runs 22% slower.
+ * jobs on another core: with one core only, those jobs take the run's own time (8% slower), so
+ * Maglev stays. `--no-maglev` at start-up, which also changes when TurboFan steps in, made runs
+ * 22% slower.
  */
 const NO_MAGLEV = '-*';
 
@@ -49,10 +51,17 @@ const DEFAULT_GROWTH_FACTOR = 2;
  * CLI only: the library leaves a host's flags alone.
  */
 export function keepFootprintSmall(): void {
-	setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
-	setFlagsFromString(`--wasm-tier-up-filter=${NO_WASM_FUNCTION}`);
-	setFlagsFromString(`--maglev-filter=${NO_MAGLEV}`);
+	for (const flag of footprintFlags(availableParallelism())) setFlagsFromString(flag);
 	capNewSpace();
+}
+
+/** The V8 flags that keepFootprintSmall sets on a machine that gives the process `cores`. */
+export function footprintFlags(cores: number): string[] {
+	return [
+		`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`,
+		`--wasm-tier-up-filter=${NO_WASM_FUNCTION}`,
+		...(cores > 1 ? [`--maglev-filter=${NO_MAGLEV}`] : []),
+	];
 }
 
 /**
